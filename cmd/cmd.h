@@ -1,0 +1,111 @@
+/*
+ * Shared by the files in cmd/: the verb entry points, the synopsis of each
+ * verb, the global options and the helpers that print messages.  Only
+ * cmd/ prints and chooses exit statuses.
+ */
+#ifndef ROTARR_CMD_H
+#define ROTARR_CMD_H
+
+#include <getopt.h>
+#include <stdio.h>
+
+#include "rotarr/error.h"
+
+/*
+ * One synopsis per verb, used by both 'rotarr --help' and
+ * 'rotarr VERB --help'.
+ */
+#define GEN_SYNOPSIS \
+    "rotarr gen [-l <length> | -b <bits>] [-c (alnum | urlsafe | hex | base64url | words)]\n" \
+    "           [--weak] [<count>]"
+#define INSPECT_SYNOPSIS "rotarr inspect [--json]"
+#define POSTGRES_SYNOPSIS \
+    "rotarr postgres [--service <name>] [--user <role>] [--var <name>]\n" \
+    "                [--host <host>] [--port <port>] [--dbname <db>] [--sslmode <mode>]\n" \
+    "                [--admin-user <role> --admin-password-stdin] [--adopt]\n" \
+    "                [--password-stdin] [--restart] [--show]"
+#define RESUME_SYNOPSIS "rotarr resume"
+
+#define GLOBAL_OPTIONS_HELP \
+    "global options (before or after the verb):\n" \
+    "  -C <dir>             stack directory (default: .)\n" \
+    "  -f, --file <file>    compose file, repeatable (default: $COMPOSE_FILE,\n" \
+    "                       then compose.yaml, compose.yml, docker-compose.yaml,\n" \
+    "                       docker-compose.yml)\n" \
+    "      --env-file <file>  env file (default: <dir>/.env)\n" \
+    "      --json           one JSON document on stdout\n" \
+    "  -n, --dry-run        print the plan and the changes, change nothing\n" \
+    "  -q, -v               quieter, more verbose\n"
+
+#define CMD_MAX_COMPOSE_FILES 32
+
+/* Options that every verb accepts, set from the command line. */
+struct cmd_globals {
+    const char *dir;
+    const char *compose_files[CMD_MAX_COMPOSE_FILES];
+    size_t compose_file_count;
+    const char *env_file;
+    int json;
+    int dry_run;
+    int verbosity;
+};
+
+extern struct cmd_globals cmd_globals;
+
+/* getopt_long letters of the global options, to put in each verb's string. */
+#define CMD_GLOBAL_SHORTOPTS "C:f:nqv"
+
+/* Values of the global long options that have no short form. */
+enum {
+    CMD_OPT_ENV_FILE = 0x1000,
+    CMD_OPT_JSON,
+    CMD_OPT_HELP,
+    CMD_OPT_FIRST_VERB_OPTION = 0x1100,
+};
+
+#define CMD_GLOBAL_LONGOPTS                                      \
+    { "file", required_argument, NULL, 'f' },                    \
+    { "env-file", required_argument, NULL, CMD_OPT_ENV_FILE },   \
+    { "json", no_argument, NULL, CMD_OPT_JSON },                 \
+    { "dry-run", no_argument, NULL, 'n' },                       \
+    { "help", no_argument, NULL, CMD_OPT_HELP }
+
+/*
+ * Handles one getopt_long result that belongs to the global options.
+ * Returns 1 when it handled opt, 0 when opt is not a global option, and -1
+ * after printing a usage error.
+ */
+int cmd_global_option(int opt, const char *arg, const char *synopsis);
+
+/* Prints "usage: " and the synopsis to stdout (--help) or stderr. */
+void cmd_print_usage(FILE *out, const char *synopsis);
+
+/*
+ * Prints "rotarr: <reason>" and the synopsis to stderr and returns
+ * ROTARR_EUSAGE, for 'return cmd_usage_error(...)'.
+ */
+int cmd_usage_error(const char *synopsis, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * Prints "rotarr: <message>" to stderr with control characters replaced
+ * by '?', and returns the error's code (ROTARR_EFILE when it has none).
+ */
+int cmd_report(const struct rotarr_error *err);
+
+/* Prints "rotarr: <message>" to stderr, control characters replaced. */
+void cmd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Like cmd_error, but skipped under -q. */
+void cmd_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Writes s to out with control characters replaced by '?'. */
+void cmd_fputs_safe(const char *s, FILE *out);
+
+/* Verb entry points: each returns the process exit status. */
+int cmd_gen(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_postgres(int argc, char **argv);
+int cmd_resume(int argc, char **argv);
+
+#endif

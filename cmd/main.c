@@ -1,0 +1,142 @@
+#include "rotarr/compat.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "rotarr/secret.h"
+
+#define ROTARR_VERSION_TEXT "rotarr " ROTARR_VERSION
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *synopsis;
+    const char *summary;
+};
+
+static const struct command commands[] = {
+    { "gen", cmd_gen, GEN_SYNOPSIS, "print strong random passwords" },
+    { "inspect", cmd_inspect, INSPECT_SYNOPSIS,
+      "show the services, secrets and occurrences rotarr found" },
+    { "postgres", cmd_postgres, POSTGRES_SYNOPSIS,
+      "change a live Postgres role's password and every copy of it" },
+    { "resume", cmd_resume, RESUME_SYNOPSIS,
+      "finish or roll back a rotation that stopped part-way" },
+};
+
+#define MAIN_SYNOPSIS "rotarr [<global options>] <verb> [<options>] [<args>]"
+
+static void print_main_help(FILE *out)
+{
+    size_t i;
+
+    cmd_print_usage(out, MAIN_SYNOPSIS);
+    fputs("\nverbs:\n", out);
+    for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    }
+    fputs("\n" GLOBAL_OPTIONS_HELP, out);
+    fputs("\n'rotarr <verb> --help' shows the options of one verb.\n", out);
+}
+
+static const struct command *find_command(const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        if (strcmp(commands[i].name, name) == 0) {
+            return &commands[i];
+        }
+    }
+    return NULL;
+}
+
+/*
+ * Flushes and closes stdout, so that a full disk or a closed pipe turns
+ * into a failure instead of lost output.
+ */
+static int finish_stdout(int status)
+{
+    if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
+        if (errno != EPIPE) {
+            cmd_error("cannot write to standard output: %s",
+                      strerror(errno));
+        }
+        return status != 0 ? status : ROTARR_EFILE;
+    }
+    return status;
+}
+
+/* Parses the global options that come before the verb. */
+static int parse_leading_options(int argc, char **argv, int *show_help)
+{
+    static const struct option longopts[] = {
+        CMD_GLOBAL_LONGOPTS,
+        { "version", no_argument, NULL, 'V' },
+        { NULL, 0, NULL, 0 },
+    };
+    int opt;
+
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "+" CMD_GLOBAL_SHORTOPTS "h",
+                              longopts, NULL)) != -1) {
+        if (opt == 'V') {
+            puts(ROTARR_VERSION_TEXT);
+            return 0;
+        }
+        if (opt == 'h' || opt == CMD_OPT_HELP) {
+            *show_help = 1;
+            continue;
+        }
+        if (opt == '?' || opt == ':') {
+            return cmd_usage_error(MAIN_SYNOPSIS, "unknown option '%s'",
+                                   argv[optind - 1]);
+        }
+        if (cmd_global_option(opt, optarg, MAIN_SYNOPSIS) < 0) {
+            return ROTARR_EUSAGE;
+        }
+    }
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    struct rotarr_error err = ROTARR_ERROR_INIT;
+    const struct command *command;
+    int show_help = 0;
+    int status;
+
+    if (rotarr_secret_init(&err) < 0) {
+        return cmd_report(&err);
+    }
+    status = parse_leading_options(argc, argv, &show_help);
+    if (status >= 0) {
+        return finish_stdout(status);
+    }
+    if (optind >= argc) {
+        if (show_help) {
+            print_main_help(stdout);
+            return finish_stdout(0);
+        }
+        print_main_help(stderr);
+        return ROTARR_EUSAGE;
+    }
+    command = find_command(argv[optind]);
+    if (command == NULL) {
+        return cmd_usage_error(MAIN_SYNOPSIS,
+                               "'%s' is not a rotarr verb; see 'rotarr --help'",
+                               argv[optind]);
+    }
+    if (show_help) {
+        cmd_print_usage(stdout, command->synopsis);
+        return finish_stdout(0);
+    }
+    argv += optind;
+    argc -= optind;
+    optind = 0;
+    opterr = 0;
+    return finish_stdout(command->run(argc, argv));
+}

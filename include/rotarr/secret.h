@@ -1,0 +1,53 @@
+/*
+ * Secret bytes (passwords, keys, decrypted payloads) in libsodium guarded
+ * memory: locked so it is never swapped out, surrounded by guard pages, and
+ * wiped when freed.  Call rotarr_secret_init() once before any other
+ * rotarr call; it initialises libsodium and turns off core dumps.
+ */
+#ifndef ROTARR_SECRET_H
+#define ROTARR_SECRET_H
+
+#include <stddef.h>
+
+#include "rotarr/error.h"
+
+struct rotarr_secret;
+
+/*
+ * Initialises libsodium and sets RLIMIT_CORE to 0, so that a crash while
+ * a secret is in memory writes no core file.  Returns 0, or -1 with err
+ * set.  Safe to call more than once.
+ */
+int rotarr_secret_init(struct rotarr_error *err);
+
+/*
+ * Returns a new secret holding a copy of the len bytes at bytes, followed
+ * by a NUL so that it can be passed where C strings are expected.  Returns
+ * NULL with err set when guarded memory runs out.
+ */
+struct rotarr_secret *rotarr_secret_new(const void *bytes, size_t len,
+                                        struct rotarr_error *err);
+
+/* Returns a new zero-filled secret of len bytes (plus a NUL). */
+struct rotarr_secret *rotarr_secret_alloc(size_t len,
+                                          struct rotarr_error *err);
+
+/* Returns the bytes; they stay valid until rotarr_secret_free. */
+char *rotarr_secret_data(const struct rotarr_secret *secret);
+
+/* Returns the number of bytes, the trailing NUL not counted. */
+size_t rotarr_secret_len(const struct rotarr_secret *secret);
+
+/* Returns 1 when both secrets hold the same bytes, compared in constant time
+ * for equal lengths. */
+int rotarr_secret_equal(const struct rotarr_secret *a,
+                        const struct rotarr_secret *b);
+
+/* Shortens the secret to len bytes (len must not exceed the current length)
+ * and wipes the rest. */
+void rotarr_secret_truncate(struct rotarr_secret *secret, size_t len);
+
+/* Wipes and frees the secret.  Accepts NULL. */
+void rotarr_secret_free(struct rotarr_secret *secret);
+
+#endif

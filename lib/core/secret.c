@@ -1,0 +1,93 @@
+#include "rotarr/compat.h"
+
+#include <string.h>
+#include <sys/resource.h>
+
+#include <sodium.h>
+
+#include "rotarr/secret.h"
+
+struct rotarr_secret {
+    size_t len;
+    char *bytes;
+};
+
+int rotarr_secret_init(struct rotarr_error *err)
+{
+    struct rlimit no_core = { 0, 0 };
+
+    if (sodium_init() < 0) {
+        return rotarr_error_set(err, ROTARR_EFILE,
+                                "cannot initialise libsodium");
+    }
+    if (setrlimit(RLIMIT_CORE, &no_core) != 0) {
+        return rotarr_error_set(err, ROTARR_EFILE,
+                                "cannot turn off core dumps");
+    }
+    return 0;
+}
+
+struct rotarr_secret *rotarr_secret_alloc(size_t len,
+                                          struct rotarr_error *err)
+{
+    struct rotarr_secret *secret;
+
+    if (len > (size_t)1 << 30) {
+        rotarr_error_set(err, ROTARR_EFILE, "secret too large");
+        return NULL;
+    }
+    secret = sodium_malloc(sizeof(*secret) + len + 1);
+    if (secret == NULL) {
+        rotarr_error_set(err, ROTARR_EFILE,
+                         "out of locked memory for a secret; raise "
+                         "'ulimit -l' or free memory");
+        return NULL;
+    }
+    secret->len = len;
+    secret->bytes = (char *)(secret + 1);
+    sodium_memzero(secret->bytes, len + 1);
+    return secret;
+}
+
+struct rotarr_secret *rotarr_secret_new(const void *bytes, size_t len,
+                                        struct rotarr_error *err)
+{
+    struct rotarr_secret *secret = rotarr_secret_alloc(len, err);
+
+    if (secret != NULL && len > 0) {
+        memcpy(secret->bytes, bytes, len);
+    }
+    return secret;
+}
+
+char *rotarr_secret_data(const struct rotarr_secret *secret)
+{
+    return secret->bytes;
+}
+
+size_t rotarr_secret_len(const struct rotarr_secret *secret)
+{
+    return secret->len;
+}
+
+int rotarr_secret_equal(const struct rotarr_secret *a,
+                        const struct rotarr_secret *b)
+{
+    if (a->len != b->len) {
+        return 0;
+    }
+    return sodium_memcmp(a->bytes, b->bytes, a->len) == 0;
+}
+
+void rotarr_secret_truncate(struct rotarr_secret *secret, size_t len)
+{
+    if (len < secret->len) {
+        sodium_memzero(secret->bytes + len, secret->len - len);
+        secret->len = len;
+    }
+}
+
+void rotarr_secret_free(struct rotarr_secret *secret)
+{
+    sodium_free(secret);
+}
