@@ -11,9 +11,10 @@
 #   check "unknown verb exits 2" check_unknown_verb
 #
 # A check is a function that returns non-zero when it fails; the helpers
-# below print the reason to stderr.  bash ignores set -e inside a function called
-# from 'if', so a check chains its steps with && or '|| return 1'.  Failed checks are counted and the test exits
-# 1 at the end when any failed.  meson reads exit status 77 as a skip.
+# below print the reason to stderr.  bash ignores set -e inside a function
+# called from 'if', so a check chains its steps with && or '|| return 1'.
+# Failed checks are counted and the test exits 1 at the end when any
+# failed.  meson reads exit status 77 as a skip.
 
 set -euo pipefail
 
