@@ -230,6 +230,7 @@ require_loopback() {
 # Checks that scripts/services' variables are set (both servers when no
 # argument is given).  Without them the test is skipped (exit 77), except
 # under CI=true, where a missing server is a failure.
+# shellcheck disable=SC2120 # the arguments are optional
 require_services() {
     local wanted=("$@") missing=() name var
 
@@ -301,6 +302,7 @@ psql_super() {
 
 # copy_example_stack [DEST]: copies examples/stack to DEST (default
 # $TEST_TMP/stack), makes its .env 0600 as rotarr expects, and prints DEST.
+# shellcheck disable=SC2120 # DEST is optional
 copy_example_stack() {
     local dest=${1:-$TEST_TMP/stack}
 
