@@ -10,6 +10,9 @@
 #include <stdio.h>
 
 #include "rotarr/error.h"
+#include "rotarr/pgrot.h"
+#include "rotarr/secret.h"
+#include "rotarr/stack.h"
 
 /*
  * One synopsis per verb, used by both 'rotarr --help' and
@@ -101,6 +104,35 @@ void cmd_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Writes s to out with control characters replaced by '?'. */
 void cmd_fputs_safe(const char *s, FILE *out);
+
+/* Returns a TCP port number, or -1 when text is not one. */
+int cmd_parse_port(const char *text);
+
+/*
+ * Reads one password line from standard input into guarded memory; a
+ * final line break is dropped.  Returns NULL with err set when the input
+ * is empty, holds more than one line or is too long.
+ */
+struct rotarr_secret *cmd_read_secret_stdin(struct rotarr_error *err);
+
+/* Writes s as a JSON string. */
+void cmd_json_string(FILE *out, const char *s);
+
+/* Fills opts from the global options. */
+void cmd_stack_options(struct rotarr_stack_options *opts);
+
+/* Loads the stack the global options describe. */
+struct rotarr_stack *cmd_load_stack(struct rotarr_error *err);
+
+/*
+ * Prints what a rotation changed (or, under --dry-run, would change):
+ * files and lines, masked diffs for a dry run, the services to recreate
+ * and, with restart, runs 'docker compose up -d --no-deps' for them.
+ * Returns the exit status.
+ */
+int cmd_report_rotation(const struct rotarr_stack *stack,
+                        const struct rotarr_pgrot_plan *plan, int show,
+                        int restart);
 
 /* Verb entry points: each returns the process exit status. */
 int cmd_gen(int argc, char **argv);

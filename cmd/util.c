@@ -1,8 +1,11 @@
 #include "rotarr/compat.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 
@@ -108,4 +111,107 @@ int cmd_global_option(int opt, const char *arg, const char *synopsis)
     default:
         return 0;
     }
+}
+
+int cmd_parse_port(const char *text)
+{
+    char *end;
+    long port;
+
+    port = strtol(text, &end, 10);
+    if (end == text || *end != '\0' || port < 1 || port > 65535) {
+        return -1;
+    }
+    return (int)port;
+}
+
+/* Upper bound of a password read from standard input. */
+#define STDIN_SECRET_MAX 4096
+
+struct rotarr_secret *cmd_read_secret_stdin(struct rotarr_error *err)
+{
+    struct rotarr_secret *secret;
+    char *bytes;
+    size_t len = 0;
+    ssize_t n;
+
+    secret = rotarr_secret_alloc(STDIN_SECRET_MAX, err);
+    if (secret == NULL) {
+        return NULL;
+    }
+    bytes = rotarr_secret_data(secret);
+    while (len < STDIN_SECRET_MAX &&
+           (n = read(STDIN_FILENO, bytes + len, STDIN_SECRET_MAX - len)) != 0) {
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            rotarr_error_set(err, ROTARR_EUSAGE,
+                             "cannot read the password from standard "
+                             "input: %s",
+                             strerror(errno));
+            goto fail;
+        }
+        len += (size_t)n;
+    }
+    if (len == STDIN_SECRET_MAX) {
+        rotarr_error_set(err, ROTARR_EUSAGE,
+                         "the password on standard input is longer than %d "
+                         "bytes",
+                         STDIN_SECRET_MAX - 1);
+        goto fail;
+    }
+    if (len > 0 && bytes[len - 1] == '\n') {
+        len--;
+        if (len > 0 && bytes[len - 1] == '\r') {
+            len--;
+        }
+    }
+    if (len == 0 || memchr(bytes, '\n', len) != NULL ||
+        memchr(bytes, '\0', len) != NULL) {
+        rotarr_error_set(err, ROTARR_EUSAGE,
+                         "standard input must hold one non-empty password "
+                         "line");
+        goto fail;
+    }
+    rotarr_secret_truncate(secret, len);
+    return secret;
+
+fail:
+    rotarr_secret_free(secret);
+    return NULL;
+}
+
+void cmd_json_string(FILE *out, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    fputc('"', out);
+    for (; *p != '\0'; p++) {
+        if (*p == '"' || *p == '\\') {
+            fprintf(out, "\\%c", *p);
+        } else if (*p < 0x20 || *p == 0x7f) {
+            fprintf(out, "\\u%04x", *p);
+        } else {
+            fputc(*p, out);
+        }
+    }
+    fputc('"', out);
+}
+
+struct rotarr_stack *cmd_load_stack(struct rotarr_error *err)
+{
+    struct rotarr_stack_options opts;
+
+    cmd_stack_options(&opts);
+    return rotarr_stack_load(&opts, err);
+}
+
+void cmd_stack_options(struct rotarr_stack_options *opts)
+{
+    memset(opts, 0, sizeof(*opts));
+    opts->dir = cmd_globals.dir;
+    opts->compose_files = cmd_globals.compose_files;
+    opts->compose_file_count = cmd_globals.compose_file_count;
+    opts->env_file = cmd_globals.env_file;
 }

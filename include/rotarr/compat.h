@@ -13,6 +13,14 @@
 #define ROTARR_NONNULL(...) __attribute__((nonnull(__VA_ARGS__)))
 #define ROTARR_UNUSED __attribute__((unused))
 
+/* The system headers whose declarations banned.h renames must be read
+ * before it. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
 #include "rotarr/banned.h"
 
 #endif

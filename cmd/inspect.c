@@ -1,0 +1,368 @@
+#include "rotarr/compat.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "cmd.h"
+#include "rotarr/stack.h"
+
+static const struct option longopts[] = {
+    CMD_GLOBAL_LONGOPTS,
+    { NULL, 0, NULL, 0 },
+};
+
+/* One password found in the stack, with everything that holds it. */
+struct found_secret {
+    char variable[128];
+    char service[128]; /* the server it belongs to, or "" */
+    struct rotarr_secret *value;
+    struct rotarr_occurrences occurrences;
+};
+
+struct inspection {
+    const struct rotarr_stack *stack;
+    struct found_secret *secrets;
+    size_t count;
+};
+
+static int parse_options(int argc, char **argv)
+{
+    int opt;
+    int handled;
+
+    while ((opt = getopt_long(argc, argv, CMD_GLOBAL_SHORTOPTS, longopts,
+                              NULL)) != -1) {
+        if (opt == CMD_OPT_HELP) {
+            cmd_print_usage(stdout, INSPECT_SYNOPSIS);
+            fputs("\nShows the services, which are Postgres or Redis "
+                  "servers, each password\nvariable and every place that "
+                  "holds its value (file:line:column),\nwith secrets "
+                  "masked, and warnings about the stack's files.\n",
+                  stdout);
+            return -1;
+        }
+        handled = cmd_global_option(opt, optarg, INSPECT_SYNOPSIS);
+        if (handled <= 0) {
+            return handled < 0 ? ROTARR_EUSAGE
+                               : cmd_usage_error(INSPECT_SYNOPSIS,
+                                                 "unknown option '%s'",
+                                                 argv[optind - 1]);
+        }
+    }
+    if (optind < argc) {
+        return cmd_usage_error(INSPECT_SYNOPSIS, "unexpected argument '%s'",
+                               argv[optind]);
+    }
+    return 0;
+}
+
+static const char *kind_name(enum rotarr_service_kind kind)
+{
+    switch (kind) {
+    case ROTARR_SERVICE_POSTGRES:
+        return "postgres";
+    case ROTARR_SERVICE_REDIS:
+        return "redis";
+    default:
+        return "other";
+    }
+}
+
+/* Returns 1 when a variable name says it holds a password or key. */
+static int looks_secret(const char *name)
+{
+    static const char *const words[] = {
+        "PASSWORD", "PASSWD", "_PASS", "SECRET", "TOKEN", "APIKEY",
+        "API_KEY",  "PRIVATE_KEY", NULL,
+    };
+    char upper[128];
+    size_t i;
+
+    for (i = 0; name[i] != '\0' && i + 1 < sizeof(upper); i++) {
+        upper[i] = (char)toupper((unsigned char)name[i]);
+    }
+    upper[i] = '\0';
+    if (i > 5 && strcmp(upper + i - 5, "_FILE") == 0) {
+        return 0;
+    }
+    for (i = 0; words[i] != NULL; i++) {
+        if (strstr(upper, words[i]) != NULL) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int already_listed(const struct inspection *in, const char *value,
+                          size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < in->count; i++) {
+        if (rotarr_secret_len(in->secrets[i].value) == len &&
+            sodium_memcmp(rotarr_secret_data(in->secrets[i].value), value,
+                          len) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int add_secret(struct inspection *in, const char *variable,
+                      const char *service, const char *value, size_t len,
+                      struct rotarr_error *err)
+{
+    struct found_secret *grown;
+    struct found_secret *secret;
+
+    if (len == 0 || already_listed(in, value, len)) {
+        return 0;
+    }
+    grown = realloc(in->secrets, (in->count + 1) * sizeof(*grown));
+    if (grown == NULL) {
+        return rotarr_error_set(err, ROTARR_EFILE, "out of memory");
+    }
+    in->secrets = grown;
+    secret = &grown[in->count];
+    memset(secret, 0, sizeof(*secret));
+    snprintf(secret->variable, sizeof(secret->variable), "%s", variable);
+    snprintf(secret->service, sizeof(secret->service), "%s", service);
+    secret->value = rotarr_secret_new(value, len, err);
+    if (secret->value == NULL) {
+        return -1;
+    }
+    in->count++;
+    return rotarr_stack_find_occurrences(in->stack, secret->value,
+                                         &secret->occurrences, err);
+}
+
+static int add_server_secrets(struct inspection *in,
+                              const struct rotarr_compose_service *svc,
+                              struct rotarr_error *err)
+{
+    static const char *const postgres_vars[] = { "POSTGRES_PASSWORD", NULL };
+    static const char *const redis_vars[] = { "REDIS_PASSWORD",
+                                              "REDIS_HOST_PASSWORD", NULL };
+    struct rotarr_buf value = ROTARR_BUF_INIT;
+    struct rotarr_var_origin origin;
+    const char *const *vars;
+    enum rotarr_service_kind kind;
+    int found;
+    int ret = 0;
+
+    kind = rotarr_stack_service_kind(in->stack, svc);
+    if (kind == ROTARR_SERVICE_OTHER) {
+        return 0;
+    }
+    vars = kind == ROTARR_SERVICE_POSTGRES ? postgres_vars : redis_vars;
+    for (; *vars != NULL && ret == 0; vars++) {
+        rotarr_buf_reset(&value);
+        found = rotarr_stack_service_var(in->stack, svc, *vars, &value,
+                                         &origin, err);
+        if (found < 0) {
+            ret = -1;
+        } else if (found == 1) {
+            ret = add_secret(in, *vars, svc->name, value.data, value.len,
+                             err);
+        }
+    }
+    if (value.data != NULL) {
+        sodium_memzero(value.data, value.len);
+    }
+    rotarr_buf_release(&value);
+    return ret;
+}
+
+static int add_env_secrets(struct inspection *in, struct rotarr_error *err)
+{
+    const struct rotarr_stack_file *file;
+    const struct rotarr_dotenv_entry *entry;
+    size_t i;
+    size_t j;
+
+    for (i = 0; i < rotarr_stack_file_count(in->stack); i++) {
+        file = rotarr_stack_file(in->stack, i);
+        if (file->kind != ROTARR_STACK_FILE_ENV) {
+            continue;
+        }
+        for (j = 0; j < rotarr_dotenv_count(file->env); j++) {
+            entry = rotarr_dotenv_entry(file->env, j);
+            if (entry->value != NULL && looks_secret(entry->key) &&
+                add_secret(in, entry->key, "", entry->value,
+                           entry->value_len, err) < 0) {
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+static int inspect_stack(struct inspection *in, struct rotarr_error *err)
+{
+    const struct rotarr_compose *compose = rotarr_stack_compose(in->stack);
+    size_t i;
+
+    for (i = 0; i < rotarr_compose_service_count(compose); i++) {
+        if (add_server_secrets(in, rotarr_compose_service(compose, i), err) <
+            0) {
+            return -1;
+        }
+    }
+    return add_env_secrets(in, err);
+}
+
+static const char *occurrence_kind(enum rotarr_occurrence_kind kind)
+{
+    switch (kind) {
+    case ROTARR_OCC_VALUE:
+        return "value";
+    case ROTARR_OCC_URL:
+        return "url";
+    case ROTARR_OCC_TEXT:
+        return "copy";
+    case ROTARR_OCC_REFERENCE:
+        return "reference";
+    }
+    return "?";
+}
+
+static void print_service_json(const struct inspection *in,
+                               const struct rotarr_compose_service *svc)
+{
+    printf("{\"name\":");
+    cmd_json_string(stdout, svc->name);
+    printf(",\"image\":");
+    if (svc->image != NULL) {
+        cmd_json_string(stdout, svc->image);
+    } else {
+        printf("null");
+    }
+    printf(",\"kind\":\"%s\"}",
+           kind_name(rotarr_stack_service_kind(in->stack, svc)));
+}
+
+static void print_occurrence_json(const struct inspection *in,
+                                  const struct rotarr_occurrence *occ)
+{
+    printf("{\"file\":");
+    cmd_json_string(stdout, rotarr_stack_file(in->stack, occ->file)->display);
+    printf(",\"line\":%zu,\"column\":%zu,\"where\":", occ->line, occ->column);
+    cmd_json_string(stdout, occ->where);
+    printf(",\"kind\":\"%s\"}", occurrence_kind(occ->kind));
+}
+
+static void print_json(const struct inspection *in)
+{
+    const struct rotarr_compose *compose = rotarr_stack_compose(in->stack);
+    size_t i;
+    size_t j;
+
+    printf("{\"services\":[");
+    for (i = 0; i < rotarr_compose_service_count(compose); i++) {
+        printf("%s", i > 0 ? "," : "");
+        print_service_json(in, rotarr_compose_service(compose, i));
+    }
+    printf("],\"secrets\":[");
+    for (i = 0; i < in->count; i++) {
+        printf("%s{\"variable\":", i > 0 ? "," : "");
+        cmd_json_string(stdout, in->secrets[i].variable);
+        printf(",\"service\":");
+        cmd_json_string(stdout, in->secrets[i].service);
+        printf(",\"occurrences\":[");
+        for (j = 0; j < in->secrets[i].occurrences.count; j++) {
+            printf("%s", j > 0 ? "," : "");
+            print_occurrence_json(in, &in->secrets[i].occurrences.items[j]);
+        }
+        printf("]}");
+    }
+    printf("],\"warnings\":[");
+    for (i = 0; i < rotarr_stack_warning_count(in->stack); i++) {
+        printf("%s", i > 0 ? "," : "");
+        cmd_json_string(stdout, rotarr_stack_warning(in->stack, i));
+    }
+    printf("]}\n");
+}
+
+static void print_text(const struct inspection *in)
+{
+    const struct rotarr_compose *compose = rotarr_stack_compose(in->stack);
+    const struct rotarr_compose_service *svc;
+    const struct rotarr_occurrence *occ;
+    size_t i;
+    size_t j;
+
+    printf("services:\n");
+    for (i = 0; i < rotarr_compose_service_count(compose); i++) {
+        svc = rotarr_compose_service(compose, i);
+        printf("  %-20s %-9s ", svc->name,
+               kind_name(rotarr_stack_service_kind(in->stack, svc)));
+        cmd_fputs_safe(svc->image != NULL ? svc->image : "(no image)",
+                       stdout);
+        fputc('\n', stdout);
+    }
+    printf("secrets:\n");
+    for (i = 0; i < in->count; i++) {
+        printf("  %s = ******** (%zu bytes)%s%s\n", in->secrets[i].variable,
+               rotarr_secret_len(in->secrets[i].value),
+               in->secrets[i].service[0] != '\0' ? ", service " : "",
+               in->secrets[i].service);
+        for (j = 0; j < in->secrets[i].occurrences.count; j++) {
+            occ = &in->secrets[i].occurrences.items[j];
+            printf("    %s:%zu:%zu  ",
+                   rotarr_stack_file(in->stack, occ->file)->display,
+                   occ->line, occ->column);
+            cmd_fputs_safe(occ->where, stdout);
+            printf(" (%s)\n", occurrence_kind(occ->kind));
+        }
+    }
+    for (i = 0; i < rotarr_stack_warning_count(in->stack); i++) {
+        printf("%s", i == 0 ? "warnings:\n" : "");
+        printf("  ");
+        cmd_fputs_safe(rotarr_stack_warning(in->stack, i), stdout);
+        fputc('\n', stdout);
+    }
+}
+
+static void release(struct inspection *in)
+{
+    size_t i;
+
+    for (i = 0; i < in->count; i++) {
+        rotarr_secret_free(in->secrets[i].value);
+        rotarr_occurrences_release(&in->secrets[i].occurrences);
+    }
+    free(in->secrets);
+}
+
+int cmd_inspect(int argc, char **argv)
+{
+    struct rotarr_error err = ROTARR_ERROR_INIT;
+    struct inspection in;
+    struct rotarr_stack *stack;
+    int status;
+
+    status = parse_options(argc, argv);
+    if (status != 0) {
+        return status < 0 ? ROTARR_OK : status;
+    }
+    memset(&in, 0, sizeof(in));
+    stack = cmd_load_stack(&err);
+    if (stack == NULL) {
+        return cmd_report(&err);
+    }
+    in.stack = stack;
+    if (inspect_stack(&in, &err) < 0) {
+        status = cmd_report(&err);
+    } else if (cmd_globals.json) {
+        print_json(&in);
+    } else {
+        print_text(&in);
+    }
+    release(&in);
+    rotarr_stack_free(stack);
+    return status;
+}

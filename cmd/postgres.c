@@ -1,0 +1,259 @@
+#include "rotarr/compat.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "rotarr/pgrot.h"
+
+#define POSTGRES_HELP                                                        \
+    "\n"                                                                     \
+    "Changes a Postgres role's password on the live server, proves the new\n" \
+    "one logs in over TCP, then rewrites every copy in the stack's files.\n" \
+    "\n"                                                                     \
+    "  --service <name>          the Postgres service (default: the only one)\n" \
+    "  --user <role>             role (default: POSTGRES_USER, else postgres)\n" \
+    "  --var <name>              variable holding the password\n"           \
+    "                            (default: POSTGRES_PASSWORD)\n"             \
+    "  --host <host>, --port <port>\n"                                       \
+    "                            where to connect (default: the service's\n" \
+    "                            published port for 5432)\n"                 \
+    "  --dbname <db>             database to log in to (default: POSTGRES_DB)\n" \
+    "  --sslmode <mode>          libpq sslmode\n"                            \
+    "  --password-stdin          read the new password from standard input\n" \
+    "                            instead of generating one\n"                \
+    "  --adopt                   set the live role to the file's password;\n" \
+    "                            needs --admin-user and --admin-password-stdin\n" \
+    "  --admin-user <role>       role that may change the password\n"       \
+    "  --admin-password-stdin    read that role's password from standard input\n" \
+    "  --restart                 run 'docker compose up -d --no-deps' for the\n" \
+    "                            services that read the password\n"          \
+    "  --show                    print the new password on standard output\n"
+
+enum {
+    OPT_SERVICE = CMD_OPT_FIRST_VERB_OPTION,
+    OPT_USER,
+    OPT_VAR,
+    OPT_HOST,
+    OPT_PORT,
+    OPT_DBNAME,
+    OPT_SSLMODE,
+    OPT_ADMIN_USER,
+    OPT_ADMIN_PASSWORD_STDIN,
+    OPT_ADOPT,
+    OPT_PASSWORD_STDIN,
+    OPT_RESTART,
+    OPT_SHOW,
+    OPT_LAST,
+};
+
+static const struct option longopts[] = {
+    CMD_GLOBAL_LONGOPTS,
+    { "service", required_argument, NULL, OPT_SERVICE },
+    { "user", required_argument, NULL, OPT_USER },
+    { "var", required_argument, NULL, OPT_VAR },
+    { "host", required_argument, NULL, OPT_HOST },
+    { "port", required_argument, NULL, OPT_PORT },
+    { "dbname", required_argument, NULL, OPT_DBNAME },
+    { "sslmode", required_argument, NULL, OPT_SSLMODE },
+    { "admin-user", required_argument, NULL, OPT_ADMIN_USER },
+    { "admin-password-stdin", no_argument, NULL, OPT_ADMIN_PASSWORD_STDIN },
+    { "adopt", no_argument, NULL, OPT_ADOPT },
+    { "password-stdin", no_argument, NULL, OPT_PASSWORD_STDIN },
+    { "restart", no_argument, NULL, OPT_RESTART },
+    { "show", no_argument, NULL, OPT_SHOW },
+    { NULL, 0, NULL, 0 },
+};
+
+struct postgres_options {
+    struct rotarr_pgrot_request req;
+    int seen[OPT_LAST - CMD_OPT_FIRST_VERB_OPTION];
+    int adopt;
+    int password_stdin;
+    int admin_password_stdin;
+    int restart;
+    int show;
+};
+
+static int set_option(struct postgres_options *o, int opt, const char *arg)
+{
+    switch (opt) {
+    case OPT_SERVICE: o->req.service = arg; break;
+    case OPT_USER: o->req.user = arg; break;
+    case OPT_VAR: o->req.var = arg; break;
+    case OPT_HOST: o->req.host = arg; break;
+    case OPT_PORT:
+        o->req.port = cmd_parse_port(arg);
+        if (o->req.port <= 0) {
+            return cmd_usage_error(POSTGRES_SYNOPSIS,
+                                   "invalid port '%s'; give a number from 1 "
+                                   "to 65535",
+                                   arg);
+        }
+        break;
+    case OPT_DBNAME: o->req.dbname = arg; break;
+    case OPT_SSLMODE: o->req.sslmode = arg; break;
+    case OPT_ADMIN_USER: o->req.admin_user = arg; break;
+    case OPT_ADMIN_PASSWORD_STDIN: o->admin_password_stdin = 1; break;
+    case OPT_ADOPT: o->adopt = 1; break;
+    case OPT_PASSWORD_STDIN: o->password_stdin = 1; break;
+    case OPT_RESTART: o->restart = 1; break;
+    case OPT_SHOW: o->show = 1; break;
+    }
+    return 0;
+}
+
+static int check_conflicts(const struct postgres_options *o)
+{
+    if (o->password_stdin && o->admin_password_stdin) {
+        return cmd_usage_error(POSTGRES_SYNOPSIS,
+                               "'--password-stdin' and "
+                               "'--admin-password-stdin' cannot both read "
+                               "standard input");
+    }
+    if (o->adopt && (o->req.admin_user == NULL || !o->admin_password_stdin)) {
+        return cmd_usage_error(POSTGRES_SYNOPSIS,
+                               "'--adopt' needs '--admin-user' and "
+                               "'--admin-password-stdin'");
+    }
+    if (!o->adopt && (o->req.admin_user != NULL || o->admin_password_stdin)) {
+        return cmd_usage_error(POSTGRES_SYNOPSIS,
+                               "'--admin-user' and '--admin-password-stdin' "
+                               "are only used with '--adopt'");
+    }
+    if (o->adopt && (o->password_stdin || o->show)) {
+        return cmd_usage_error(POSTGRES_SYNOPSIS,
+                               "'--adopt' keeps the file's password; it "
+                               "takes no '--password-stdin' or '--show'");
+    }
+    return 0;
+}
+
+static int parse_options(int argc, char **argv, struct postgres_options *o)
+{
+    int opt;
+    int handled;
+
+    while ((opt = getopt_long(argc, argv, CMD_GLOBAL_SHORTOPTS, longopts,
+                              NULL)) != -1) {
+        if (opt == CMD_OPT_HELP) {
+            cmd_print_usage(stdout, POSTGRES_SYNOPSIS);
+            fputs(POSTGRES_HELP, stdout);
+            return -1;
+        }
+        if (opt >= CMD_OPT_FIRST_VERB_OPTION && opt < OPT_LAST) {
+            if (o->seen[opt - CMD_OPT_FIRST_VERB_OPTION]++) {
+                return cmd_usage_error(POSTGRES_SYNOPSIS,
+                                       "option '%s' given twice",
+                                       argv[optind - 1]);
+            }
+            if (set_option(o, opt, optarg) != 0) {
+                return ROTARR_EUSAGE;
+            }
+            continue;
+        }
+        handled = cmd_global_option(opt, optarg, POSTGRES_SYNOPSIS);
+        if (handled < 0) {
+            return ROTARR_EUSAGE;
+        }
+        if (handled == 0) {
+            return cmd_usage_error(POSTGRES_SYNOPSIS, "unknown option '%s'",
+                                   argv[optind - 1]);
+        }
+    }
+    if (optind < argc) {
+        return cmd_usage_error(POSTGRES_SYNOPSIS, "unexpected argument '%s'",
+                               argv[optind]);
+    }
+    return check_conflicts(o);
+}
+
+static int read_secrets(struct postgres_options *o,
+                        struct rotarr_secret **stdin_secret)
+{
+    struct rotarr_error err = ROTARR_ERROR_INIT;
+
+    if (!o->password_stdin && !o->admin_password_stdin) {
+        return 0;
+    }
+    *stdin_secret = cmd_read_secret_stdin(&err);
+    if (*stdin_secret == NULL) {
+        return cmd_report(&err);
+    }
+    if (o->password_stdin) {
+        o->req.chosen = *stdin_secret;
+    } else {
+        o->req.admin_password = *stdin_secret;
+    }
+    return 0;
+}
+
+static int report_adopt(const struct rotarr_pgrot_plan *plan)
+{
+    if (cmd_globals.json) {
+        printf("{\"service\":");
+        cmd_json_string(stdout, plan->service);
+        printf(",\"role\":");
+        cmd_json_string(stdout, plan->role);
+        printf(",\"adopted\":true,\"changed\":[],\"restart\":[]}\n");
+        return 0;
+    }
+    printf("role '%s' of service '%s' at %s:%d now has the password that "
+           "%s holds; no file was changed\n",
+           plan->role, plan->service, plan->host, plan->port, plan->source);
+    if (plan->had_md5) {
+        printf("its md5 hash was replaced by a SCRAM-SHA-256 verifier\n");
+    }
+    return 0;
+}
+
+static int run(struct postgres_options *o)
+{
+    struct rotarr_error err = ROTARR_ERROR_INIT;
+    struct rotarr_pgrot_plan plan = ROTARR_PGROT_PLAN_INIT;
+    struct rotarr_stack *stack;
+    int status = ROTARR_OK;
+
+    stack = cmd_load_stack(&err);
+    if (stack == NULL || rotarr_pgrot_plan(stack, &o->req, &plan, &err) < 0) {
+        status = cmd_report(&err);
+        goto out;
+    }
+    if (o->adopt) {
+        status = rotarr_pgrot_adopt(stack, &o->req, &plan, &err) < 0
+                     ? cmd_report(&err)
+                     : report_adopt(&plan);
+        goto out;
+    }
+    o->req.dry_run = cmd_globals.dry_run;
+    if (rotarr_pgrot_run(stack, &o->req, &plan, &err) < 0) {
+        status = cmd_report(&err);
+        goto out;
+    }
+    status = cmd_report_rotation(stack, &plan, o->show, o->restart);
+
+out:
+    rotarr_pgrot_plan_release(&plan);
+    rotarr_stack_free(stack);
+    return status;
+}
+
+int cmd_postgres(int argc, char **argv)
+{
+    struct postgres_options o;
+    struct rotarr_secret *stdin_secret = NULL;
+    int status;
+
+    memset(&o, 0, sizeof(o));
+    status = parse_options(argc, argv, &o);
+    if (status != 0) {
+        return status < 0 ? ROTARR_OK : status;
+    }
+    status = read_secrets(&o, &stdin_secret);
+    if (status == 0) {
+        status = run(&o);
+    }
+    rotarr_secret_free(stdin_secret);
+    return status;
+}
