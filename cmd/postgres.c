@@ -215,6 +215,7 @@ static int run(struct postgres_options *o)
     struct rotarr_stack *stack;
     int status = ROTARR_OK;
 
+    o->req.dry_run = cmd_globals.dry_run;
     stack = cmd_load_stack(&err);
     if (stack == NULL || rotarr_pgrot_plan(stack, &o->req, &plan, &err) < 0) {
         status = cmd_report(&err);
@@ -226,7 +227,6 @@ static int run(struct postgres_options *o)
                      : report_adopt(&plan);
         goto out;
     }
-    o->req.dry_run = cmd_globals.dry_run;
     if (rotarr_pgrot_run(stack, &o->req, &plan, &err) < 0) {
         status = cmd_report(&err);
         goto out;

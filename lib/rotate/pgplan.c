@@ -235,6 +235,11 @@ static int find_endpoint(const struct rotarr_stack *stack,
     if (req->port != 0) {
         port = req->port;
     }
+    if (port <= 0 && req->dry_run) {
+        /* A dry run never connects, so it can plan without an address. */
+        plan->port = 0;
+        return copy_name(plan->host, "(no published port)", err);
+    }
     if (port <= 0) {
         return rotarr_error_set(err, ROTARR_EUSAGE,
                                 "service '%s' publishes no port for 5432, so "

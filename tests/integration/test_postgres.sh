@@ -1,0 +1,338 @@
+# shellcheck shell=bash
+# rotarr postgres and rotarr resume against the throw-away PostgreSQL that
+# scripts/services starts (log_statement = 'all').  Each check makes its
+# own role and stack copy, so checks do not depend on one another.
+. "$(dirname "$0")/lib.sh"
+
+require_services postgres
+
+role_seq=0
+
+# new_role PASSWORD [NAME]: creates a login role (and a database of the
+# same name) and prints its name.
+new_role() {
+    local password=$1 name=${2:-}
+
+    role_seq=$(( role_seq + 1 ))
+    if [ -z "$name" ]; then
+        name="rt_$$_$role_seq"
+    fi
+    psql_super -v role="$name" -v pw="$password" <<'SQL' >/dev/null
+CREATE ROLE :"role" LOGIN PASSWORD :'pw';
+CREATE DATABASE :"role" OWNER :"role";
+SQL
+    at_exit "psql_super -v role='$name' -c 'DROP DATABASE IF EXISTS :\"role\"' -c 'DROP ROLE IF EXISTS :\"role\"' >/dev/null 2>&1"
+    printf '%s\n' "$name"
+}
+
+# can_login ROLE PASSWORD: a TCP login as ROLE with PASSWORD works.
+can_login() {
+    local pgpass=$TEST_TMP/login.pgpass password=${2//\\/\\\\}
+
+    password=${password//:/\\:}
+    (umask 077 && printf '%s:%s:*:%s:%s\n' "$ROTARR_PGHOST" "$ROTARR_PGPORT" \
+        "${1//:/\\:}" "$password" >"$pgpass")
+    env -u PGPASSWORD PGPASSFILE="$pgpass" PGCONNECT_TIMEOUT=10 \
+        psql -X -q -h "$ROTARR_PGHOST" -p "$ROTARR_PGPORT" -U "$1" \
+        -d "$1" -c 'SELECT 1' >/dev/null 2>&1
+}
+
+# env_value FILE KEY: the value of KEY in a simple KEY=VALUE env file.
+env_value() {
+    sed -n "s/^$2=//p" "$1" | tail -n 1
+}
+
+# make_stack ROLE PASSWORD: a stack whose db service has ROLE and whose
+# .env holds PASSWORD, a literal copy and a URL with it; prints its path.
+make_stack() {
+    local dir=$TEST_TMP/stack-$1
+
+    mkdir -p "$dir"
+    cat >"$dir/compose.yaml" <<EOF
+services:
+  db:
+    image: postgres:16-alpine
+    environment:
+      POSTGRES_USER: "$1"
+      POSTGRES_PASSWORD: \${POSTGRES_PASSWORD}
+      POSTGRES_DB: "$1"
+    ports:
+      - "127.0.0.1:\${POSTGRES_PORT}:5432"
+  app:
+    image: ghcr.io/example/app:1
+    env_file: app.env
+    environment:
+      DB_PASS: \${APP_DB_PASS}
+EOF
+    {
+        printf 'POSTGRES_PORT=%s\n' "$ROTARR_PGPORT"
+        printf 'POSTGRES_PASSWORD=%s\n' "$2"
+        printf 'APP_DB_PASS=%s\n' "$2"
+    } >"$dir/.env"
+    printf 'DATABASE_URL=postgresql://u:%s@db:5432/x\n' "$2" >"$dir/app.env"
+    chmod 600 "$dir/.env" "$dir/app.env"
+    printf '%s\n' "$dir"
+}
+
+# Prints a stack's files with the password replaced by a marker, so two
+# versions can be compared outside the password's bytes.
+masked_files() {
+    local dir=$1 password=$2 file
+
+    for file in "$dir/.env" "$dir/app.env" "$dir/compose.yaml"; do
+        [ -e "$file" ] || continue
+        printf '== %s\n' "$(basename "$file")"
+        PW=$password perl -pe 's/\Q$ENV{PW}\E/<PASSWORD>/g' "$file"
+    done
+}
+
+check_rotation_changes_only_the_password() {
+    local old=oldPassw0rdAAAAAAAAAAAAAAAAAAAAAA role dir new before
+
+    role=$(new_role "$old") && dir=$(make_stack "$role" "$old") &&
+        before=$(masked_files "$dir" "$old") &&
+        expect_exit 0 "$ROTARR" -C "$dir" postgres &&
+        new=$(env_value "$dir/.env" POSTGRES_PASSWORD) || return 1
+    [ -n "$new" ] && [ "$new" != "$old" ] || {
+        echo "  .env still holds the old password" >&2; return 1; }
+    [ "$before" = "$(masked_files "$dir" "$new")" ] || {
+        echo "  files differ outside the password" >&2
+        diff <(echo "$before") <(masked_files "$dir" "$new") >&2
+        return 1; }
+    can_login "$role" "$new" || { echo "  new password refused" >&2; return 1; }
+    ! can_login "$role" "$old" || { echo "  old password still works" >&2; return 1; }
+    [ "$(psql_super -At -v r="$role" -c \
+        "SELECT rolpassword LIKE 'SCRAM-SHA-256\$%' FROM pg_authid WHERE rolname = :'r'")" = t ] || {
+        echo "  pg_authid holds no SCRAM verifier" >&2; return 1; }
+    assert_file_mode 600 "$dir/.env" && assert_contains "$OUT" "changed .env:2" &&
+        assert_contains "$OUT" "docker compose" &&
+        assert_not_contains "$OUT" "$new" && assert_not_contains "$ERR" "$new"
+}
+
+check_server_log_has_no_password() {
+    local old=logPassw0rdBBBBBBBBBBBBBBBBBBBBBB role dir new
+
+    role=$(new_role "$old") && dir=$(make_stack "$role" "$old") &&
+        expect_exit 0 "$ROTARR" -C "$dir" postgres &&
+        new=$(env_value "$dir/.env" POSTGRES_PASSWORD) || return 1
+    assert_contains "$ROTARR_PGLOG" "ALTER ROLE" &&
+        assert_not_contains "$ROTARR_PGLOG" "$new" &&
+        assert_not_contains "$ROTARR_PGLOG" "$old"
+}
+
+check_log_catches_a_plaintext_password() {
+    # Twin of the log check: a password sent in plain SQL does show up,
+    # so the check above can fail.
+    local role
+
+    role=$(new_role plainPw0rdCCCCCCCCCCCC) &&
+        psql_super -c "ALTER ROLE \"$role\" PASSWORD 'visibleInLog0123456789'" &&
+        assert_contains "$ROTARR_PGLOG" visibleInLog0123456789
+}
+
+check_wrong_current_password_changes_nothing() {
+    local role dir before
+
+    role=$(new_role serverPassw0rdDDDDDDDDDDDDDDDDDD) &&
+        dir=$(make_stack "$role" filePassw0rdEEEEEEEEEEEEEEEEEEEEE) &&
+        before=$(cat "$dir/.env" "$dir/app.env") &&
+        expect_exit 5 "$ROTARR" -C "$dir" postgres || return 1
+    assert_contains "$ERR" "--adopt" && assert_not_contains "$ERR" "volume rm" &&
+        [ "$before" = "$(cat "$dir/.env" "$dir/app.env")" ] &&
+        can_login "$role" serverPassw0rdDDDDDDDDDDDDDDDDDD &&
+        [ ! -e "$dir/.rotarr/journal" ]
+}
+
+check_adopt_sets_the_file_password() {
+    local role dir before superpw
+
+    role=$(new_role serverPassw0rdFFFFFFFFFFFFFFFFFF) &&
+        dir=$(make_stack "$role" filePassw0rdGGGGGGGGGGGGGGGGGGGGG) &&
+        before=$(cat "$dir/.env") &&
+        superpw=$(head -n 1 "$ROTARR_PGPASSFILE") || return 1
+    printf '%s\n' "$superpw" | expect_exit 0 "$ROTARR" -C "$dir" postgres \
+        --adopt --admin-user "$ROTARR_PGUSER" --admin-password-stdin &&
+        can_login "$role" filePassw0rdGGGGGGGGGGGGGGGGGGGGG &&
+        [ "$before" = "$(cat "$dir/.env")" ]
+}
+
+check_adopt_with_wrong_admin_password_fails() {
+    local role dir
+
+    role=$(new_role serverPassw0rdHHHHHHHHHHHHHHHHHH) &&
+        dir=$(make_stack "$role" filePassw0rdIIIIIIIIIIIIIIIIIIIII) || return 1
+    printf 'not-the-superuser-password\n' | expect_exit 5 "$ROTARR" -C "$dir" \
+        postgres --adopt --admin-user "$ROTARR_PGUSER" --admin-password-stdin &&
+        can_login "$role" serverPassw0rdHHHHHHHHHHHHHHHHHH
+}
+
+check_md5_role_gets_scram() {
+    local role dir superpw
+
+    role=$(new_role md5Passw0rdJJJJJJJJJJJJJJJJJJJJJJ) &&
+        psql_super -c "SET password_encryption = 'md5'" \
+            -c "ALTER ROLE \"$role\" PASSWORD 'md5Passw0rdJJJJJJJJJJJJJJJJJJJJJJ'" \
+            -c "ALTER ROLE \"$role\" SET password_encryption = 'md5'" &&
+        dir=$(make_stack "$role" md5Passw0rdJJJJJJJJJJJJJJJJJJJJJJ) &&
+        superpw=$(head -n 1 "$ROTARR_PGPASSFILE") || return 1
+    # scram-sha-256 in pg_hba.conf refuses a role with an md5 hash.
+    expect_exit 5 "$ROTARR" -C "$dir" postgres || return 1
+    printf '%s\n' "$superpw" | expect_exit 0 "$ROTARR" -C "$dir" postgres \
+        --adopt --admin-user "$ROTARR_PGUSER" --admin-password-stdin &&
+        expect_exit 0 "$ROTARR" -C "$dir" postgres || return 1
+    [ "$(psql_super -At -v r="$role" -c \
+        "SELECT rolpassword LIKE 'SCRAM-SHA-256\$%' FROM pg_authid WHERE rolname = :'r'")" = t ] &&
+        can_login "$role" "$(env_value "$dir/.env" POSTGRES_PASSWORD)"
+}
+
+check_url_splice_rejects_reserved_password() {
+    local role dir before
+
+    role=$(new_role splicePassw0rdKKKKKKKKKKKKKKKKKKK) &&
+        dir=$(make_stack "$role" splicePassw0rdKKKKKKKKKKKKKKKKKKK) || return 1
+    cat >>"$dir/compose.yaml" <<'EOF'
+  web:
+    image: ghcr.io/example/web:1
+    environment:
+      DB_URL_INLINE: postgresql://app:${POSTGRES_PASSWORD}@db:5432/app
+EOF
+    before=$(cat "$dir/.env" "$dir/app.env" "$dir/compose.yaml")
+    printf 'p@ss:w/rd%%\n' | expect_exit 2 "$ROTARR" -C "$dir" postgres \
+        --password-stdin &&
+        assert_contains "$ERR" "services.web.environment.DB_URL_INLINE" &&
+        [ "$before" = "$(cat "$dir/.env" "$dir/app.env" "$dir/compose.yaml")" ] &&
+        can_login "$role" splicePassw0rdKKKKKKKKKKKKKKKKKKK
+}
+
+check_chosen_password_is_encoded_in_urls() {
+    local role dir
+
+    role=$(new_role encPassw0rdLLLLLLLLLLLLLLLLLLLLLL) &&
+        dir=$(make_stack "$role" encPassw0rdLLLLLLLLLLLLLLLLLLLLLL) || return 1
+    printf 'p@ss:w/rd%%\n' | expect_exit 0 "$ROTARR" -C "$dir" postgres \
+        --password-stdin &&
+        assert_contains "$dir/app.env" "postgresql://u:p%40ss%3Aw%2Frd%25@db" &&
+        can_login "$role" 'p@ss:w/rd%'
+}
+
+check_quoted_names_and_hard_password_round_trip() {
+    local role dir hard
+
+    hard="a'b\\c\$d #e@f:g/h%i j"
+    role=$(new_role startPassw0rdMMMMMMMMMMMMMMMMMMMM "app-user-$$") &&
+        dir=$(make_stack "$role" startPassw0rdMMMMMMMMMMMMMMMMMMMM) || return 1
+    printf '%s\n' "$hard" | expect_exit 0 "$ROTARR" -C "$dir" postgres \
+        --password-stdin && can_login "$role" "$hard" || return 1
+    # A second rotation logs in with the password read back from the
+    # rewritten files, so it fails unless Compose's reading gives it back.
+    expect_exit 0 "$ROTARR" -C "$dir" postgres &&
+        can_login "$role" "$(env_value "$dir/.env" POSTGRES_PASSWORD)"
+}
+
+check_role_with_double_quote() {
+    local role dir
+
+    role=$(new_role quotePassw0rdNNNNNNNNNNNNNNNNNNNN "Mixed\"Quote$$") || return 1
+    dir=$(make_stack x quotePassw0rdNNNNNNNNNNNNNNNNNNNN) &&
+        expect_exit 0 "$ROTARR" -C "$dir" postgres --user "$role" \
+            --dbname "$role" &&
+        can_login "$role" "$(env_value "$dir/.env" POSTGRES_PASSWORD)"
+}
+
+check_server_down_exits_4() {
+    local dir
+
+    dir=$(make_stack unused downPassw0rdOOOOOOOOOOOOOOOOOOOO) &&
+        expect_exit 4 "$ROTARR" -C "$dir" postgres --host 127.0.0.1 --port 1
+}
+
+check_dry_run_changes_nothing() {
+    local role dir before
+
+    role=$(new_role dryPassw0rdPPPPPPPPPPPPPPPPPPPPPP) &&
+        dir=$(make_stack "$role" dryPassw0rdPPPPPPPPPPPPPPPPPPPPPP) &&
+        before=$(cat "$dir/.env" "$dir/app.env" "$dir/compose.yaml") &&
+        expect_exit 0 "$ROTARR" -C "$dir" -n postgres || return 1
+    assert_contains "$OUT" "role '$role'" && assert_contains "$OUT" "POSTGRES_PASSWORD" &&
+        assert_contains "$OUT" "app.env:1" &&
+        assert_not_contains "$OUT" dryPassw0rdPPPPPPPPPPPPPPPPPPPPPP &&
+        [ "$before" = "$(cat "$dir/.env" "$dir/app.env" "$dir/compose.yaml")" ] &&
+        can_login "$role" dryPassw0rdPPPPPPPPPPPPPPPPPPPPPP
+}
+
+check_lock_blocks_a_second_run() {
+    local role dir
+
+    role=$(new_role lockPassw0rdQQQQQQQQQQQQQQQQQQQQ) &&
+        dir=$(make_stack "$role" lockPassw0rdQQQQQQQQQQQQQQQQQQQQ) || return 1
+    mkdir -m 700 "$dir/.rotarr" && : >"$dir/.rotarr/lock" && chmod 600 "$dir/.rotarr/lock"
+    flock "$dir/.rotarr/lock" sleep 5 &
+    sleep 0.5
+    expect_exit nonzero "$ROTARR" -C "$dir" postgres
+    local status=$?
+    wait
+    [ "$status" -eq 0 ] && assert_contains "$ERR" "lock" &&
+        can_login "$role" lockPassw0rdQQQQQQQQQQQQQQQQQQQQ
+}
+
+# crash_and_resume STEP: kills rotarr right after STEP, then resumes.
+check_crash_and_resume() {
+    local step=$1 old role dir new
+
+    old="crash${step}Passw0rdRRRRRRRRRRRRRRRR"
+    role=$(new_role "$old") && dir=$(make_stack "$role" "$old") || return 1
+    ROTARR_FAILPOINT=$step expect_exit 137 "$ROTARR" -C "$dir" postgres 2>/dev/null
+    [ -e "$dir/.rotarr/journal" ] || { echo "  no journal after a crash at '$step'" >&2; return 1; }
+    expect_exit 0 "$ROTARR" -C "$dir" resume || return 1
+    new=$(env_value "$dir/.env" POSTGRES_PASSWORD)
+    [ "$new" != "$old" ] && can_login "$role" "$new" && ! can_login "$role" "$old" &&
+        [ "$(env_value "$dir/.env" APP_DB_PASS)" = "$new" ] &&
+        assert_contains "$dir/app.env" "$new" && [ ! -e "$dir/.rotarr/journal" ]
+}
+
+check_failed_test_step_restores_old_password() {
+    local old=testPassw0rdSSSSSSSSSSSSSSSSSSSSS role dir before
+
+    role=$(new_role "$old") && dir=$(make_stack "$role" "$old") &&
+        before=$(cat "$dir/.env" "$dir/app.env") || return 1
+    ROTARR_FAILPOINT=fail-test expect_exit 5 "$ROTARR" -C "$dir" postgres &&
+        can_login "$role" "$old" &&
+        [ "$before" = "$(cat "$dir/.env" "$dir/app.env")" ] &&
+        [ ! -e "$dir/.rotarr/journal" ]
+}
+
+check_restart_runs_docker_compose() {
+    # No Docker engine runs here: a stand-in 'docker' script records its
+    # arguments so the test can check the command rotarr runs.
+    local role dir bin=$TEST_TMP/bin
+
+    role=$(new_role restartPassw0rdTTTTTTTTTTTTTTTTT) &&
+        dir=$(make_stack "$role" restartPassw0rdTTTTTTTTTTTTTTTTT) || return 1
+    mkdir -p "$bin"
+    printf '#!/bin/sh\nprintf "%%s\\n" "$@" >"%s/docker.args"\n' "$TEST_TMP" >"$bin/docker"
+    chmod +x "$bin/docker"
+    PATH="$bin:$PATH" expect_exit 0 "$ROTARR" -C "$dir" postgres --restart &&
+        assert_contains "$TEST_TMP/docker.args" "--no-deps" &&
+        assert_contains "$TEST_TMP/docker.args" "app" &&
+        assert_not_contains "$TEST_TMP/docker.args" "$(env_value "$dir/.env" POSTGRES_PASSWORD)"
+}
+
+check "rotation changes only the password bytes" check_rotation_changes_only_the_password
+check "server log holds neither password" check_server_log_has_no_password
+check "server log shows a plaintext password" check_log_catches_a_plaintext_password
+check "wrong current password exits 5, changes nothing" check_wrong_current_password_changes_nothing
+check "adopt sets the file's password" check_adopt_sets_the_file_password
+check "adopt with a wrong admin password exits 5" check_adopt_with_wrong_admin_password_fails
+check "md5 role ends with a SCRAM verifier" check_md5_role_gets_scram
+check "URL splice rejects a reserved password" check_url_splice_rejects_reserved_password
+check "chosen password is percent-encoded in URLs" check_chosen_password_is_encoded_in_urls
+check "hard password and quoted role round-trip" check_quoted_names_and_hard_password_round_trip
+check "role with a double quote" check_role_with_double_quote
+check "server down exits 4" check_server_down_exits_4
+check "dry run changes nothing" check_dry_run_changes_nothing
+check "lock blocks a second run" check_lock_blocks_a_second_run
+for step in pending set test commit; do
+    check "crash after '$step' then resume" check_crash_and_resume "$step"
+done
+check "failed test step restores the old password" check_failed_test_step_restores_old_password
+check "--restart runs docker compose" check_restart_runs_docker_compose
