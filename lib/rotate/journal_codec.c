@@ -484,7 +484,7 @@ struct rotarr_journal *rotarr_journal_decode(const char *text, size_t len,
 {
     struct parser ps = { NULL, name, 0, 0, err };
     struct rotarr_journal *j = NULL;
-    size_t body_len;
+    size_t body_len = 0;
     size_t pos = 0;
     size_t line_len;
     const char *line;

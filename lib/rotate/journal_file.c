@@ -228,7 +228,7 @@ static struct rotarr_journal *read_journal(int fd, const char *path,
 {
     struct rotarr_secret *text = NULL;
     struct rotarr_journal *j = NULL;
-    size_t size;
+    size_t size = 0;
 
     if (check_journal_file(fd, path, &size, err) < 0) {
         return NULL;
