@@ -14,15 +14,29 @@
 #include "rotarr/journal.h"
 #include "rotarr/secret.h"
 
-/* A fresh stack directory for each test, removed afterwards. */
+/*
+ * A fresh stack directory for each test, inside one folder per run.  A
+ * failing test exits its forked child before the checked teardown runs,
+ * so the unchecked teardown, which runs in the parent, removes the
+ * whole run folder.
+ */
+static char rundir[200];
 static char stackdir[256];
 static char journal_path[300];
 
-static void make_stackdir(void)
+static void make_rundir(void)
 {
     const char *tmp = getenv("TMPDIR");
-    int n = snprintf(stackdir, sizeof(stackdir), "%s/rotarr-journal-XXXXXX",
+    int n = snprintf(rundir, sizeof(rundir), "%s/rotarr-journal-XXXXXX",
                      tmp != NULL ? tmp : "/tmp");
+
+    ck_assert(n > 0 && (size_t)n < sizeof(rundir));
+    ck_assert_ptr_nonnull(mkdtemp(rundir));
+}
+
+static void make_stackdir(void)
+{
+    int n = snprintf(stackdir, sizeof(stackdir), "%s/stack-XXXXXX", rundir);
 
     ck_assert(n > 0 && (size_t)n < sizeof(stackdir));
     ck_assert_ptr_nonnull(mkdtemp(stackdir));
@@ -43,6 +57,11 @@ static int remove_entry(const char *path, const struct stat *st, int flag,
 static void remove_stackdir(void)
 {
     nftw(stackdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void remove_rundir(void)
+{
+    nftw(rundir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static struct rotarr_secret *secret_from(const void *bytes, size_t len)
@@ -500,6 +519,7 @@ static Suite *journal_suite(void)
     Suite *s = suite_create("journal");
     TCase *tc = tcase_create("journal");
 
+    tcase_add_unchecked_fixture(tc, make_rundir, remove_rundir);
     tcase_add_checked_fixture(tc, make_stackdir, remove_stackdir);
     tcase_add_test(tc, test_journal__round_trip_keeps_fields);
     tcase_add_test(tc, test_journal__round_trip_keeps_every_byte);
