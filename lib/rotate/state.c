@@ -98,9 +98,15 @@ int rotarr_state_record(const char *stackdir, const char *kind,
             goto out;
         }
     }
-    if (rotarr_buf_printf(&out, err, "%s %lld\n", key, (long long)when) < 0 ||
-        rotarr_file_replace(NULL, path, out.data, out.len, 0, NULL, NULL,
-                            err) < 0) {
+    if (rotarr_buf_printf(&out, err, "%s %lld\n", key, (long long)when) < 0) {
+        goto out;
+    }
+    if (access(path, F_OK) != 0) {
+        if (rotarr_file_create_secret(path, out.data, out.len, err) < 0) {
+            goto out;
+        }
+    } else if (rotarr_file_replace(NULL, path, out.data, out.len, 0, NULL,
+                                   NULL, err) < 0) {
         goto out;
     }
     ret = 0;
