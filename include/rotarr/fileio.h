@@ -1,0 +1,113 @@
+/*
+ * Reading and writing the files of a stack.
+ *
+ * Every write is an atomic replace: the new bytes go to a temporary file
+ * in the target's directory, created 0600 before the first byte, which is
+ * synced and renamed over the target, and then the directory is synced.
+ * A reader sees the old file or the new one, never a mix, and a secret is
+ * never readable by other users at any moment.  The target keeps its
+ * owner and group, and a file holding secrets ends with at most 0600.
+ */
+#ifndef ROTARR_FILEIO_H
+#define ROTARR_FILEIO_H
+
+#include <stddef.h>
+
+#include "rotarr/compat.h"
+#include "rotarr/error.h"
+
+/* Bound of a file that rotarr reads: env files and compose files. */
+#define ROTARR_FILE_MAX ((size_t)16 << 20)
+
+/* Flags of rotarr_file_read. */
+enum {
+    ROTARR_READ_UTF8 = 1 << 0, /* reject text that is not UTF-8 or has NUL */
+};
+
+/* Flags of rotarr_file_replace. */
+enum {
+    ROTARR_REPLACE_SECRET = 1 << 0, /* the new mode is old_mode & 0600 */
+};
+
+/*
+ * Reads the whole regular file at path (symlinks followed) into a new
+ * malloc'd buffer with a NUL after the last byte, and stores it and its
+ * length in *bytes and *len.  The caller frees it, wiping it first when it
+ * may hold secrets.  Returns 0, or -1 with err set (ROTARR_EFILE, the
+ * message naming path) when the file is missing, unreadable, not a
+ * regular file or larger than ROTARR_FILE_MAX, or, with ROTARR_READ_UTF8,
+ * when it is not UTF-8 text (the message names the line).  A buffer that
+ * was partly filled is wiped before it is freed.
+ */
+int rotarr_file_read(const char *path, unsigned flags, char **bytes,
+                     size_t *len, struct rotarr_error *err)
+    ROTARR_MUST_CHECK;
+
+/*
+ * Checks that path, with every symlink resolved, lies inside the
+ * directory root (resolved the same way).  A missing path is checked
+ * through its parent directory.  Returns 0, or -1 with err set
+ * (ROTARR_EFILE) when it leads outside root, when it is a symlink whose
+ * target does not exist, or when root or the parent cannot be resolved.
+ */
+int rotarr_path_check_inside(const char *root, const char *path,
+                             struct rotarr_error *err)
+    ROTARR_MUST_CHECK;
+
+/*
+ * Replaces the existing regular file at path with the len bytes at bytes,
+ * atomically.  When root is not NULL, path must pass
+ * rotarr_path_check_inside.  A symlink at path is followed: the file it
+ * leads to is replaced and the link itself stays as it is.
+ *
+ * The temporary file is created with O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC
+ * and mode 0600 in the directory of the real target.  Before the rename it
+ * gets the target's owner and group and the mode old_mode & 0600 with
+ * ROTARR_REPLACE_SECRET, or old_mode without it.  When the process runs as
+ * root the owner must be kept or the call fails; otherwise keeping it is
+ * best effort, and a file owned by someone else may end up owned by the
+ * caller.  The permission bits before and after are stored in *old_mode
+ * and *new_mode when those are not NULL, so that the caller can report a
+ * change ("'.env': mode 0644 -> 0600").
+ *
+ * Returns 0, or -1 with err set (ROTARR_EFILE).  On failure the target is
+ * untouched and the temporary file removed, with one exception: when only
+ * the final sync of the directory fails, the file has been replaced but
+ * may not survive a crash, and the message says so.
+ */
+int rotarr_file_replace(const char *root, const char *path,
+                        const void *bytes, size_t len, unsigned flags,
+                        unsigned *old_mode, unsigned *new_mode,
+                        struct rotarr_error *err)
+    ROTARR_MUST_CHECK;
+
+/*
+ * Creates the new file path holding the len bytes at bytes, mode 0600
+ * whatever the umask, with O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC: an
+ * existing file or symlink at path is an error, and so is a missing
+ * parent directory.  Syncs the file and its directory.  Returns 0, or -1
+ * with err set (ROTARR_EFILE); a file that was created is then removed.
+ */
+int rotarr_file_create_secret(const char *path, const void *bytes,
+                              size_t len, struct rotarr_error *err)
+    ROTARR_MUST_CHECK;
+
+/*
+ * Syncs the directory dir, so that a rename or a new entry in it survives
+ * a crash.  A file system that cannot sync directories (EINVAL) counts as
+ * success.  Returns 0, or -1 with err set (ROTARR_EFILE).
+ */
+int rotarr_dir_sync(const char *dir, struct rotarr_error *err)
+    ROTARR_MUST_CHECK;
+
+/*
+ * Called, when set, by rotarr_file_replace and rotarr_file_create_secret
+ * right after the file is created and before the first byte is written,
+ * with its path and descriptor.  A nonzero return makes the call fail
+ * like a write error.  For tests only, to observe the new file's mode and
+ * to inject a failure; NULL, the default, turns it off.  Not thread-safe.
+ */
+typedef int (*rotarr_file_created_fn)(const char *path, int fd);
+void rotarr_file_set_created_hook(rotarr_file_created_fn hook);
+
+#endif
