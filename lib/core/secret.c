@@ -36,15 +36,22 @@ struct rotarr_secret *rotarr_secret_alloc(size_t len,
         rotarr_error_set(err, ROTARR_EFILE, "secret too large");
         return NULL;
     }
-    secret = sodium_malloc(sizeof(*secret) + len + 1);
+    /* sodium_malloc puts the end of the block against a guard page, so
+     * the block is not aligned for a struct: only the bytes go there. */
+    secret = malloc(sizeof(*secret));
     if (secret == NULL) {
+        rotarr_error_set(err, ROTARR_EFILE, "out of memory");
+        return NULL;
+    }
+    secret->bytes = sodium_malloc(len + 1);
+    if (secret->bytes == NULL) {
+        free(secret);
         rotarr_error_set(err, ROTARR_EFILE,
                          "out of locked memory for a secret; raise "
                          "'ulimit -l' or free memory");
         return NULL;
     }
     secret->len = len;
-    secret->bytes = (char *)(secret + 1);
     sodium_memzero(secret->bytes, len + 1);
     return secret;
 }
@@ -89,5 +96,8 @@ void rotarr_secret_truncate(struct rotarr_secret *secret, size_t len)
 
 void rotarr_secret_free(struct rotarr_secret *secret)
 {
-    sodium_free(secret);
+    if (secret != NULL) {
+        sodium_free(secret->bytes);
+        free(secret);
+    }
 }
