@@ -431,30 +431,48 @@ static int temp_create(const char *dir, const char *target, char **temp,
     return fd;
 }
 
-/* Gives the file open at fd the owner, group and mode it is to keep. */
-static int set_owner_mode(int fd, const char *path,
-                          const struct stat *target, mode_t mode,
-                          struct rotarr_error *err)
+static int owner_error(const char *path, const struct stat *target,
+                       struct rotarr_error *err)
+{
+    return rotarr_error_set(err, ROTARR_EFILE,
+                            "cannot give '%s' the owner %u:%u of the file it "
+                            "replaces: %s", path, (unsigned)target->st_uid,
+                            (unsigned)target->st_gid, strerror(errno));
+}
+
+/* Gives the file open at fd the owner and group of target. */
+static int keep_owner(int fd, const char *path, const struct stat *target,
+                      struct rotarr_error *err)
 {
     struct stat st;
 
     if (fstat(fd, &st) != 0) {
         return open_error(path, "stat", err);
     }
-    if ((st.st_uid != target->st_uid || st.st_gid != target->st_gid)
-        && fchown(fd, target->st_uid, target->st_gid) != 0) {
-        if (geteuid() == 0 || errno != EPERM) {
-            return rotarr_error_set(err, ROTARR_EFILE,
-                                    "cannot give '%s' the owner %u:%u of "
-                                    "the file it replaces: %s", path,
-                                    (unsigned)target->st_uid,
-                                    (unsigned)target->st_gid,
-                                    strerror(errno));
-        }
-        /* Best effort without root: the group alone may still be ours. */
-        if (fchown(fd, (uid_t)-1, target->st_gid) != 0) {
-            errno = 0;
-        }
+    if (st.st_uid == target->st_uid && st.st_gid == target->st_gid) {
+        return 0;
+    }
+    if (fchown(fd, target->st_uid, target->st_gid) == 0) {
+        return 0;
+    }
+    if (geteuid() == 0 || errno != EPERM) {
+        return owner_error(path, target, err);
+    }
+
+    /* Best effort without root: the group alone may be one of ours. */
+    if (fchown(fd, (uid_t)-1, target->st_gid) != 0 && errno != EPERM) {
+        return owner_error(path, target, err);
+    }
+    return 0;
+}
+
+/* Gives the file open at fd the owner, group and mode it is to keep. */
+static int set_owner_mode(int fd, const char *path,
+                          const struct stat *target, mode_t mode,
+                          struct rotarr_error *err)
+{
+    if (keep_owner(fd, path, target, err) < 0) {
+        return -1;
     }
 
     /* After fchown, which may clear the set-user-ID and set-group-ID bits. */

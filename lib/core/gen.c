@@ -184,6 +184,10 @@ struct rotarr_secret *rotarr_gen_password(enum rotarr_charset cs,
     struct rotarr_secret *secret;
     int bad = 0;
 
+    if ((size_t)cs >= CHARSET_COUNT) {
+        rotarr_error_set(err, ROTARR_EUSAGE, "unknown charset %d", (int)cs);
+        return NULL;
+    }
     if (length == 0 || length > ROTARR_GEN_MAX_LENGTH) {
         rotarr_error_set(err, ROTARR_EUSAGE,
                          "password length %zu is out of range; "

@@ -544,6 +544,16 @@ START_TEST(test_gen__rejects_out_of_range_source)
 }
 END_TEST
 
+START_TEST(test_gen__rejects_unknown_charset)
+{
+    struct rotarr_error err = ROTARR_ERROR_INIT;
+
+    ck_assert_ptr_null(rotarr_gen_password((enum rotarr_charset)99, 8, NULL,
+                                           &err));
+    ck_assert_int_eq(err.code, ROTARR_EUSAGE);
+}
+END_TEST
+
 START_TEST(test_gen__bits_of_each_charset)
 {
     ck_assert_double_eq_tol(rotarr_gen_bits(ROTARR_CHARSET_ALNUM, 32),
@@ -663,6 +673,7 @@ static Suite *gen_suite(void)
     tcase_add_test(shape, test_gen__joins_words_with_dash);
     tcase_add_test(shape, test_gen__rejects_length_out_of_range);
     tcase_add_test(shape, test_gen__rejects_out_of_range_source);
+    tcase_add_test(shape, test_gen__rejects_unknown_charset);
     tcase_add_test(shape, test_gen__bits_of_each_charset);
     tcase_add_test(shape, test_gen__length_reaches_bits);
     tcase_add_test(shape, test_gen__length_is_the_shortest);
