@@ -68,11 +68,11 @@ struct rotarr_url_parts {
  *
  * Compose variables may stand for any part: '@', ':', '/' and the
  * characters above do not count as delimiters inside ${...}, and "$$" is
- * a literal '$'.  The userinfo ends at the last '@' of the authority, so
- * a password with a raw '@' still parses.  IPv6 hosts are written in
- * brackets.  Returns 0, or -1 when text does not start with
- * scheme://authority or the port is neither digits (0 to 65535) nor a
- * variable.
+ * a literal '$'.  A ${ that is not closed ends at the next line break.
+ * The userinfo ends at the last '@' of the authority, so a password with
+ * a raw '@' still parses.  IPv6 hosts are written in brackets.  Returns
+ * 0, or -1 when text does not start with scheme://authority or the port
+ * is neither digits (0 to 65535) nor a variable.
  */
 int rotarr_url_parse(const char *text, size_t len,
                      struct rotarr_url_parts *parts)

@@ -88,8 +88,8 @@ int rotarr_url_decode(const char *s, size_t len, struct rotarr_buf *out,
 
 /*
  * Returns the index after the token at i: a whole ${...} expression
- * (nested ones included, or up to limit when it is not closed), "$$", or
- * one byte.
+ * (nested ones included), "$$", or one byte.  An expression that is not
+ * closed ends before the next line break, or at limit.
  */
 static size_t next_token(const char *text, size_t i, size_t limit)
 {
@@ -104,7 +104,7 @@ static size_t next_token(const char *text, size_t i, size_t limit)
     if (text[i + 1] != '{') {
         return i + 1;
     }
-    while (i < limit) {
+    while (i < limit && text[i] != '\n' && text[i] != '\r') {
         if (text[i] == '$' && i + 1 < limit && text[i + 1] == '{') {
             depth++;
             i += 2;
@@ -115,7 +115,7 @@ static size_t next_token(const char *text, size_t i, size_t limit)
         }
         i++;
     }
-    return limit;
+    return i;
 }
 
 /* Returns 1 when the token at i is one plain byte equal to one of set. */

@@ -383,7 +383,8 @@ END_TEST
 
 START_TEST(test_url__ignores_delimiters_inside_variables)
 {
-    check_url("postgres://${U:-a@b}:${P:-x/y:z}@${H:-db}:${PORT}/d", "${U:-a@b}",
+    check_url("postgres://${U:-a@b}:${P:-x/y:z}@${H:-db}:${PORT}/d",
+              "${U:-a@b}",
               "${P:-x/y:z}", "${H:-db}", -1, "/d");
 }
 END_TEST
@@ -426,6 +427,17 @@ START_TEST(test_url__stops_at_end_of_url)
                                           &parts), 0);
         ck_assert_uint_eq(parts.end, strlen("mysql://u:p@h/db"));
     }
+}
+END_TEST
+
+START_TEST(test_url__unclosed_variable_ends_at_line_break)
+{
+    const char *text = "redis://:${PW@h/0\nOTHER=${X}@y\n";
+    struct rotarr_url_parts parts;
+
+    ck_assert_int_eq(rotarr_url_parse(text, strlen(text), &parts), 0);
+    ck_assert_uint_eq(parts.end, strlen("redis://:${PW@h/0"));
+    ck_assert_int_eq(parts.has_userinfo, 0);
 }
 END_TEST
 
@@ -481,6 +493,7 @@ static Suite *core_suite(void)
     tcase_add_test(url, test_url__parses_url_without_password);
     tcase_add_test(url, test_url__parses_ipv6_host);
     tcase_add_test(url, test_url__stops_at_end_of_url);
+    tcase_add_test(url, test_url__unclosed_variable_ends_at_line_break);
     tcase_add_test(url, test_url__rejects_non_urls);
     suite_add_tcase(s, url);
     return s;

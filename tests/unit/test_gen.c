@@ -663,7 +663,8 @@ static Suite *gen_suite(void)
     tcase_add_test(stats, test_gen__words_detect_modulo_bias);
     suite_add_tcase(s, stats);
 
-    tcase_add_test(shape, test_gen__urlsafe_never_starts_with_dash_or_underscore);
+    tcase_add_test(shape,
+                   test_gen__urlsafe_never_starts_with_dash_or_underscore);
     tcase_add_test(shape, test_gen__base64url_may_start_with_underscore);
     tcase_add_test(shape, test_gen__alphabets_hold_no_troublesome_character);
     tcase_add_test(shape, test_gen__alphabet_sizes);
