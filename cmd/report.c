@@ -333,10 +333,28 @@ static void print_text(const struct rotarr_stack *stack,
     }
 }
 
+/* Prints the wall time of each step under -v, for benchmarks. */
+static void print_step_times(const struct rotarr_pgrot_plan *plan)
+{
+    static const char *const names[ROTARR_PGROT_TIME_COUNT] = {
+        "", "connect", "pending", "set", "test", "commit", "finish",
+    };
+    int i;
+
+    fputs("rotarr: step times (ms):", stderr);
+    for (i = ROTARR_PGROT_TIME_CONNECT; i < ROTARR_PGROT_TIME_COUNT; i++) {
+        fprintf(stderr, " %s %.3f", names[i], plan->step_ms[i]);
+    }
+    fputc('\n', stderr);
+}
+
 int cmd_report_rotation(const struct rotarr_stack *stack,
                         const struct rotarr_pgrot_plan *plan, int show,
                         int restart)
 {
+    if (cmd_globals.verbosity > 0 && !cmd_globals.dry_run) {
+        print_step_times(plan);
+    }
     if (plan->notices.data != NULL) {
         fputs(plan->notices.data, stderr);
     }

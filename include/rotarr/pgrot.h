@@ -35,6 +35,18 @@ struct rotarr_pgrot_request {
     int dry_run;
 };
 
+/* Steps whose wall time a run records in plan->step_ms. */
+enum rotarr_pgrot_time {
+    ROTARR_PGROT_TIME_START,   /* not a step: the first mark */
+    ROTARR_PGROT_TIME_CONNECT, /* log in with the current password */
+    ROTARR_PGROT_TIME_PENDING, /* write the journal */
+    ROTARR_PGROT_TIME_SET,     /* ALTER ROLE */
+    ROTARR_PGROT_TIME_TEST,    /* a new login with the new password */
+    ROTARR_PGROT_TIME_COMMIT,  /* rewrite the files */
+    ROTARR_PGROT_TIME_FINISH,  /* record the time, remove the journal */
+    ROTARR_PGROT_TIME_COUNT,
+};
+
 /* What rotarr found, and after a run what it changed. */
 struct rotarr_pgrot_plan {
     char service[ROTARR_NAME_MAX];
@@ -53,13 +65,15 @@ struct rotarr_pgrot_plan {
     size_t restart_count;
     int had_md5;                /* 1 when the role had an md5 hash */
     struct rotarr_buf notices;  /* lines such as ".env: mode 0644 -> 0600" */
+    double step_ms[ROTARR_PGROT_TIME_COUNT]; /* wall time of each step */
+    double mark_ms;
 };
 
 #define ROTARR_PGROT_PLAN_INIT                                            \
     {                                                                     \
         "", "", "", "", "", 0, "", "", NULL, NULL,                        \
             ROTARR_OCCURRENCES_INIT, ROTARR_FILE_EDITS_INIT, NULL, 0, 0,  \
-            ROTARR_BUF_INIT                                               \
+            ROTARR_BUF_INIT, { 0 }, 0                                     \
     }
 
 /*

@@ -16,6 +16,20 @@
 /* Length of a generated password: 32 of [A-Za-z0-9], about 190 bits. */
 #define GENERATED_LENGTH 32
 
+/* Records the time since the last mark as the duration of step. */
+static void step_done(struct rotarr_pgrot_plan *plan, int step)
+{
+    struct timespec now;
+    double ms;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    ms = (double)now.tv_sec * 1e3 + (double)now.tv_nsec / 1e6;
+    if (step != ROTARR_PGROT_TIME_START) {
+        plan->step_ms[step] = ms - plan->mark_ms;
+    }
+    plan->mark_ms = ms;
+}
+
 static void plan_target(const struct rotarr_pgrot_plan *plan,
                         struct rotarr_pg_target *target)
 {
@@ -210,15 +224,18 @@ static int commit_and_finish(const struct rotarr_stack *stack,
                              struct rotarr_error *err)
 {
     const char *dir = rotarr_stack_dir(stack);
+    char cause[ROTARR_ERROR_MSG_MAX];
 
     if (rotarr_stack_write_edits(stack, &plan->edits, notice_mode, plan,
                                  err) < 0) {
+        snprintf(cause, sizeof(cause), "%s", err->msg);
         return rotarr_error_set(err, ROTARR_EPARTIAL,
                                 "role '%s' now has its new password, but "
                                 "writing the files stopped: %s; fix that "
                                 "and run 'rotarr resume'",
-                                plan->role, err->msg);
+                                plan->role, cause);
     }
+    step_done(plan, ROTARR_PGROT_TIME_COMMIT);
     ROTARR_FAILPOINT("commit");
     if (advance(journal, dir, ROTARR_STEP_COMMITTED, err) < 0) {
         return rotarr_error_prefix(err, "rotation committed; run 'rotarr "
@@ -230,6 +247,7 @@ static int commit_and_finish(const struct rotarr_stack *stack,
         return rotarr_error_prefix(err, "rotation committed; run 'rotarr "
                                         "resume' to finish");
     }
+    step_done(plan, ROTARR_PGROT_TIME_FINISH);
     return collect_restart(stack, plan, err);
 }
 
@@ -246,12 +264,13 @@ static int set_and_test(struct rotarr_pg *pg, const char *dir,
         }
         return -1;
     }
-    ROTARR_FAILPOINT("set");
     if (advance(journal, dir, ROTARR_STEP_SET, err) < 0) {
         return rotarr_error_prefix(err, "role '%s' has its new password; run "
                                         "'rotarr resume'",
                                    plan->role);
     }
+    step_done(plan, ROTARR_PGROT_TIME_SET);
+    ROTARR_FAILPOINT("set");
     if (test_new(pg, plan, err) < 0) {
         if (err->code != ROTARR_EPARTIAL &&
             rotarr_journal_remove(dir, NULL) < 0) {
@@ -259,7 +278,11 @@ static int set_and_test(struct rotarr_pg *pg, const char *dir,
         }
         return -1;
     }
-    return advance(journal, dir, ROTARR_STEP_TESTED, err);
+    if (advance(journal, dir, ROTARR_STEP_TESTED, err) < 0) {
+        return -1;
+    }
+    step_done(plan, ROTARR_PGROT_TIME_TEST);
+    return 0;
 }
 
 static int note_md5(struct rotarr_pg *pg, struct rotarr_pgrot_plan *plan)
@@ -305,14 +328,17 @@ int rotarr_pgrot_run(const struct rotarr_stack *stack,
         }
         goto out;
     }
+    step_done(plan, ROTARR_PGROT_TIME_START);
     pg = connect_current(plan, err);
     if (pg == NULL || note_md5(pg, plan) < 0) {
         goto out;
     }
+    step_done(plan, ROTARR_PGROT_TIME_CONNECT);
     journal = write_pending(dir, plan, err);
     if (journal == NULL) {
         goto out;
     }
+    step_done(plan, ROTARR_PGROT_TIME_PENDING);
     ROTARR_FAILPOINT("pending");
     if (set_and_test(pg, dir, journal, plan, err) < 0) {
         goto out;
@@ -510,6 +536,7 @@ int rotarr_pgrot_resume(const struct rotarr_stack_options *opts,
     if (plan_from_journal(journal, plan, err) < 0) {
         goto out;
     }
+    step_done(plan, ROTARR_PGROT_TIME_START);
     side = server_side(plan, err);
     if (side < 0 || (side == 0 && roll_forward(dir, journal, plan, err) < 0) ||
         resume_commit(opts, journal, plan, err) < 0) {
