@@ -1,0 +1,108 @@
+/*
+ * Internals shared by the compose loader (compose_load.c) and the service
+ * model built from it (compose_service.c).
+ */
+#ifndef ROTARR_COMPOSE_PRIVATE_H
+#define ROTARR_COMPOSE_PRIVATE_H
+
+#include <stddef.h>
+
+#include "rotarr/buf.h"
+#include "rotarr/compose.h"
+#include "rotarr/error.h"
+#include "rotarr/interp.h"
+
+/* One mapping a service is built from, and the directory its relative
+ * paths are resolved against. */
+struct compose_layer {
+    const struct rotarr_ynode *map;
+    const char *dir; /* owned by the project's string list */
+};
+
+struct compose_svc {
+    struct rotarr_compose_service pub;
+    struct compose_layer *layers;
+    size_t layer_count;
+    size_t layer_cap;
+    const struct rotarr_ynode **layer_maps; /* behind pub.layers */
+    /* "ports:" sequences of every layer that adds ports, in merge order */
+    const struct rotarr_ynode **ports;
+    size_t port_list_count;
+};
+
+/* Services by name, in the order they were added. */
+struct compose_svc_list {
+    struct compose_svc **items;
+    size_t count;
+    size_t cap;
+    size_t *index; /* open addressing over items, SIZE_MAX when empty */
+    size_t index_cap;
+};
+
+struct compose_secret {
+    char *name;
+    char *file;
+    char *environment;
+};
+
+/* A YAML file read, and its real path so that it is read once. */
+struct compose_file {
+    struct rotarr_ydoc *doc;
+    char *key;
+};
+
+struct rotarr_compose {
+    char *project_dir;
+    const char *name;
+    struct compose_file *files;
+    size_t file_count;
+    size_t file_cap;
+    struct compose_svc_list services;
+    struct compose_secret *secrets;
+    size_t secret_count;
+    size_t secret_cap;
+    char **strings; /* directories kept for the layers */
+    size_t string_count;
+    size_t string_cap;
+};
+
+/* The variables a project is loaded with. */
+struct compose_vars {
+    rotarr_lookup_fn lookup;
+    void *ctx;
+};
+
+struct compose_svc *compose_svc_list_find(const struct compose_svc_list *list,
+                                          const char *name);
+int compose_svc_list_add(struct compose_svc_list *list,
+                         struct compose_svc *svc);
+void compose_svc_list_release(struct compose_svc_list *list);
+
+/* Returns a service without layers; primary is its own mapping in the
+ * first file that defines it. */
+struct compose_svc *compose_svc_new(const char *name,
+                                    const struct rotarr_ynode *primary);
+int compose_svc_add_layer(struct compose_svc *svc,
+                          const struct rotarr_ynode *map, const char *dir);
+void compose_svc_free(struct compose_svc *svc);
+
+/* Fills svc->pub from its layers.  Returns 0, or -1 with err set. */
+int compose_svc_finish(struct compose_svc *svc,
+                       const struct compose_vars *vars,
+                       struct rotarr_error *err);
+
+/* Appends node's text, interpolated, to out (emptied first).  Errors
+ * name the file, line and column of node. */
+int compose_expand(const struct rotarr_ynode *node,
+                   const struct compose_vars *vars, struct rotarr_buf *out,
+                   struct rotarr_error *err);
+
+/* Returns a new string: rel when absolute or when dir is "" or ".", else
+ * dir/rel.  NULL when memory runs out. */
+char *compose_path_join(const char *dir, const char *rel);
+
+/* Sets err to a message that starts with node's file, line and column. */
+int compose_fail(const struct rotarr_ynode *node, struct rotarr_error *err,
+                 const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#endif
