@@ -157,9 +157,10 @@ void rotarr_ydoc_free(struct rotarr_ydoc *doc);
  * 1.1 or 1.2 reads as a null, boolean or number.  Single quotes double
  * every "'", and double quotes escape '\', '"' and control characters.
  * Otherwise the text switches to single quotes, or to double quotes when
- * the value contains a control character or line break.  Block styles always switch to quotes, because
- * the replacement does not know the block's indentation.  Returns 0, or -1
- * with err set to ROTARR_EUSAGE when value is not UTF-8.
+ * the value contains a control character or line break.  Block styles
+ * always switch to quotes, because the replacement does not know the
+ * block's indentation.  Returns 0, or -1 with err set to ROTARR_EUSAGE
+ * when value is not UTF-8.
  */
 int rotarr_yaml_encode_scalar(const char *value, size_t len,
                               enum rotarr_yscalar_style current,

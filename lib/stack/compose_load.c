@@ -1,38 +1,14 @@
 #include "rotarr/compat.h"
 
-#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
 #include "rotarr/compose.h"
 #include "rotarr/fileio.h"
 #include "compose_private.h"
-
-/* The names Compose looks for, in its order of preference. */
-static const char *const default_files[] = {
-    "compose.yaml",
-    "compose.yml",
-    "docker-compose.yml",
-    "docker-compose.yaml",
-};
-
-static const char *const override_files[] = {
-    "compose.override.yml",
-    "compose.override.yaml",
-    "docker-compose.override.yml",
-    "docker-compose.override.yaml",
-};
-
-#define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
-
-struct path_list {
-    char **items;
-    size_t count;
-};
 
 struct loader {
     struct rotarr_compose *c;
@@ -87,49 +63,6 @@ static char *keep_string(struct rotarr_compose *c, char *s)
     }
     c->strings[c->string_count++] = s;
     return s;
-}
-
-static char *dir_of(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-
-    if (slash == NULL) {
-        return strdup(".");
-    }
-    if (slash == path) {
-        return strdup("/");
-    }
-    return strndup(path, (size_t)(slash - path));
-}
-
-static void path_list_release(struct path_list *list)
-{
-    size_t i;
-
-    for (i = 0; i < list->count; i++) {
-        free(list->items[i]);
-    }
-    free(list->items);
-    list->items = NULL;
-    list->count = 0;
-}
-
-/* Appends dir/rel; takes nothing, copies both. */
-static int path_list_add(struct path_list *list, const char *dir,
-                         const char *rel, struct rotarr_error *err)
-{
-    char **grown = realloc(list->items, (list->count + 1) * sizeof(*grown));
-
-    if (grown == NULL) {
-        return out_of_memory(err);
-    }
-    list->items = grown;
-    list->items[list->count] = compose_path_join(dir, rel);
-    if (list->items[list->count] == NULL) {
-        return out_of_memory(err);
-    }
-    list->count++;
-    return 0;
 }
 
 static const struct rotarr_ydoc *find_read(const struct rotarr_compose *c,
@@ -254,7 +187,7 @@ static int extends_file(struct loader *l, const struct rotarr_ynode *file,
         goto out;
     }
     path = compose_path_join(*dir, text.data);
-    *dir = keep_string(l->c, path != NULL ? dir_of(path) : NULL);
+    *dir = keep_string(l->c, path != NULL ? compose_dir_of(path) : NULL);
     if (path == NULL || *dir == NULL) {
         ret = out_of_memory(l->err);
         goto out;
@@ -277,7 +210,8 @@ out:
 
 /* Reads "extends:": the base service's name and where it lives. */
 static int extends_base(struct loader *l, const struct rotarr_ynode *extends,
-                        const char **name, const struct rotarr_ynode **services,
+                        const char **name,
+                        const struct rotarr_ynode **services,
                         const char **dir)
 {
     const struct rotarr_ynode *file = NULL;
@@ -393,13 +327,14 @@ static int add_own_services(struct loader *l,
     return 0;
 }
 
-static int load_project(struct loader *l, const struct path_list *paths,
+static int load_project(struct loader *l,
+                        const struct compose_path_list *paths,
                         const char *project_dir,
                         struct compose_svc_list *list);
 
 /* Collects the paths of an include entry's "path" (string or list). */
 static int include_paths(struct loader *l, const struct rotarr_ynode *node,
-                         const char *dir, struct path_list *paths)
+                         const char *dir, struct compose_path_list *paths)
 {
     struct rotarr_buf text = ROTARR_BUF_INIT;
     size_t count = node->kind == ROTARR_YNODE_SEQUENCE ? node->count : 1;
@@ -417,7 +352,7 @@ static int include_paths(struct loader *l, const struct rotarr_ynode *node,
             goto out;
         }
         if (compose_expand(item, &l->vars, &text, l->err) < 0 ||
-            path_list_add(paths, dir, text.data, l->err) < 0) {
+            compose_path_list_add(paths, dir, text.data, l->err) < 0) {
             goto out;
         }
     }
@@ -444,7 +379,7 @@ static int include_project_dir(struct loader *l,
         node = rotarr_ynode_get(entry, "project_directory");
     }
     if (node == NULL) {
-        joined = dir_of(first_path);
+        joined = compose_dir_of(first_path);
     } else if (node->kind != ROTARR_YNODE_SCALAR) {
         ret = compose_fail(node, l->err, "'project_directory' must be a "
                            "path");
@@ -500,7 +435,7 @@ static int load_include(struct loader *l, const struct rotarr_ynode *entry,
                         const char *dir, struct compose_svc_list *list)
 {
     struct compose_svc_list included = { NULL, 0, 0, NULL, 0 };
-    struct path_list paths = { NULL, 0 };
+    struct compose_path_list paths = { NULL, 0 };
     const struct rotarr_ynode *path = entry;
     const char *project_dir;
     size_t i;
@@ -528,7 +463,7 @@ out:
     }
     included.count = 0;
     compose_svc_list_release(&included);
-    path_list_release(&paths);
+    compose_path_list_release(&paths);
     return ret;
 }
 
@@ -721,7 +656,8 @@ out:
     return ret;
 }
 
-static int load_project(struct loader *l, const struct path_list *paths,
+static int load_project(struct loader *l,
+                        const struct compose_path_list *paths,
                         const char *project_dir,
                         struct compose_svc_list *list)
 {
@@ -747,123 +683,6 @@ static int load_project(struct loader *l, const struct path_list *paths,
         }
     }
     return 0;
-}
-
-/* Splits COMPOSE_FILE into paths under dir. */
-static int split_compose_file(const char *value, const char *separator,
-                              const char *dir, struct path_list *paths,
-                              struct rotarr_error *err)
-{
-    size_t sep_len = strlen(separator);
-    const char *start = value;
-    const char *end;
-    char *item;
-    int ret;
-
-    while (*start != '\0') {
-        end = strstr(start, separator);
-        end = end != NULL ? end : start + strlen(start);
-        if (end > start) {
-            item = strndup(start, (size_t)(end - start));
-            if (item == NULL) {
-                return out_of_memory(err);
-            }
-            ret = path_list_add(paths, dir, item, err);
-            free(item);
-            if (ret < 0) {
-                return -1;
-            }
-        }
-        start = *end != '\0' ? end + sep_len : end;
-    }
-    return 0;
-}
-
-static int from_compose_file(struct loader *l, const char *dir,
-                             struct path_list *paths)
-{
-    const char *found = l->vars.lookup(l->vars.ctx, "COMPOSE_FILE");
-    char *value;
-    char *separator = NULL;
-    int ret;
-
-    if (found == NULL || found[0] == '\0') {
-        return 0;
-    }
-    value = strdup(found);
-    found = l->vars.lookup(l->vars.ctx, "COMPOSE_PATH_SEPARATOR");
-    if (found != NULL && found[0] != '\0') {
-        separator = strdup(found);
-    }
-    if (value == NULL || (found != NULL && found[0] != '\0' &&
-                          separator == NULL)) {
-        ret = out_of_memory(l->err);
-    } else {
-        ret = split_compose_file(value, separator != NULL ? separator : ":",
-                                 dir, paths, l->err);
-    }
-    free(value);
-    free(separator);
-    return ret;
-}
-
-/* Adds the first of names that exists in dir; returns 1 when found. */
-static int find_first(const char *dir, const char *const *names,
-                      size_t count, struct path_list *paths,
-                      struct rotarr_error *err)
-{
-    char *path;
-    size_t i;
-    int found;
-
-    for (i = 0; i < count; i++) {
-        path = compose_path_join(dir, names[i]);
-        if (path == NULL) {
-            return out_of_memory(err);
-        }
-        found = access(path, F_OK) == 0;
-        free(path);
-        if (found) {
-            return path_list_add(paths, dir, names[i], err) < 0 ? -1 : 1;
-        }
-    }
-    return 0;
-}
-
-static int select_files(struct loader *l, const char *dir,
-                        const char *const *files, size_t file_count,
-                        struct path_list *paths)
-{
-    size_t i;
-    int found;
-
-    for (i = 0; i < file_count; i++) {
-        if (path_list_add(paths, dir, files[i], l->err) < 0) {
-            return -1;
-        }
-    }
-    if (paths->count == 0 && from_compose_file(l, dir, paths) < 0) {
-        return -1;
-    }
-    if (paths->count > 0) {
-        return 0;
-    }
-    found = find_first(dir, default_files, COUNT_OF(default_files), paths,
-                       l->err);
-    if (found == 0) {
-        return rotarr_error_set(l->err, ROTARR_EFILE,
-                                "no compose file in '%s' (looked for "
-                                "compose.yaml, compose.yml, "
-                                "docker-compose.yml and docker-compose.yaml); "
-                                "pass one with -f", dir);
-    }
-    if (found < 0) {
-        return -1;
-    }
-    return find_first(dir, override_files, COUNT_OF(override_files), paths,
-                      l->err) < 0
-               ? -1
-               : 0;
 }
 
 static const char *environ_lookup(void *ctx, const char *name)
@@ -893,7 +712,7 @@ struct rotarr_compose *rotarr_compose_load(const char *dir,
                                            struct rotarr_error *err)
 {
     struct rotarr_error ignored = ROTARR_ERROR_INIT;
-    struct path_list paths = { NULL, 0 };
+    struct compose_path_list paths = { NULL, 0 };
     struct loader l;
     int ok;
 
@@ -907,9 +726,10 @@ struct rotarr_compose *rotarr_compose_load(const char *dir,
         return NULL;
     }
     dir = dir != NULL ? dir : ".";
-    ok = select_files(&l, dir, files, file_count, &paths) == 0;
+    ok = compose_select_files(&l.vars, dir, files, file_count, &paths,
+                              l.err) == 0;
     if (ok) {
-        l.c->project_dir = dir_of(paths.items[0]);
+        l.c->project_dir = compose_dir_of(paths.items[0]);
         if (l.c->project_dir == NULL) {
             ok = out_of_memory(l.err) == 0;
         }
@@ -917,7 +737,7 @@ struct rotarr_compose *rotarr_compose_load(const char *dir,
     ok = ok && load_project(&l, &paths, l.c->project_dir,
                             &l.c->services) == 0 &&
          finish_services(&l) == 0;
-    path_list_release(&paths);
+    compose_path_list_release(&paths);
     if (!ok) {
         rotarr_compose_free(l.c);
         return NULL;
@@ -925,98 +745,3 @@ struct rotarr_compose *rotarr_compose_load(const char *dir,
     return l.c;
 }
 
-const char *rotarr_compose_project_dir(const struct rotarr_compose *c)
-{
-    return c->project_dir;
-}
-
-const char *rotarr_compose_name(const struct rotarr_compose *c)
-{
-    return c->name;
-}
-
-size_t rotarr_compose_service_count(const struct rotarr_compose *c)
-{
-    return c->services.count;
-}
-
-const struct rotarr_compose_service *
-rotarr_compose_service(const struct rotarr_compose *c, size_t i)
-{
-    return i < c->services.count ? &c->services.items[i]->pub : NULL;
-}
-
-const struct rotarr_compose_service *
-rotarr_compose_find_service(const struct rotarr_compose *c, const char *name)
-{
-    const struct compose_svc *svc = compose_svc_list_find(&c->services, name);
-
-    return svc != NULL ? &svc->pub : NULL;
-}
-
-size_t rotarr_compose_file_count(const struct rotarr_compose *c)
-{
-    return c->file_count;
-}
-
-const struct rotarr_ydoc *rotarr_compose_file(const struct rotarr_compose *c,
-                                              size_t i)
-{
-    return i < c->file_count ? c->files[i].doc : NULL;
-}
-
-static const struct compose_secret *find_secret(const struct rotarr_compose *c,
-                                                const char *name)
-{
-    size_t i;
-
-    for (i = 0; i < c->secret_count; i++) {
-        if (strcmp(c->secrets[i].name, name) == 0) {
-            return &c->secrets[i];
-        }
-    }
-    return NULL;
-}
-
-const char *rotarr_compose_secret_file(const struct rotarr_compose *c,
-                                       const char *name)
-{
-    const struct compose_secret *secret = find_secret(c, name);
-
-    return secret != NULL ? secret->file : NULL;
-}
-
-const char *rotarr_compose_secret_environment(const struct rotarr_compose *c,
-                                              const char *name)
-{
-    const struct compose_secret *secret = find_secret(c, name);
-
-    return secret != NULL ? secret->environment : NULL;
-}
-
-void rotarr_compose_free(struct rotarr_compose *c)
-{
-    size_t i;
-
-    if (c == NULL) {
-        return;
-    }
-    compose_svc_list_release(&c->services);
-    for (i = 0; i < c->file_count; i++) {
-        rotarr_ydoc_free(c->files[i].doc);
-        free(c->files[i].key);
-    }
-    for (i = 0; i < c->secret_count; i++) {
-        free(c->secrets[i].name);
-        free(c->secrets[i].file);
-        free(c->secrets[i].environment);
-    }
-    for (i = 0; i < c->string_count; i++) {
-        free(c->strings[i]);
-    }
-    free(c->files);
-    free(c->secrets);
-    free(c->strings);
-    free(c->project_dir);
-    free(c);
-}

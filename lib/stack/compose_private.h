@@ -97,6 +97,30 @@ int compose_expand(const struct rotarr_ynode *node,
                    const struct compose_vars *vars, struct rotarr_buf *out,
                    struct rotarr_error *err);
 
+/* Paths of compose files, each malloc'd. */
+struct compose_path_list {
+    char **items;
+    size_t count;
+};
+
+/* Appends a copy of dir/rel.  Returns 0, or -1 with err set. */
+int compose_path_list_add(struct compose_path_list *list, const char *dir,
+                          const char *rel, struct rotarr_error *err);
+void compose_path_list_release(struct compose_path_list *list);
+
+/*
+ * Chooses the compose files of a project in dir as rotarr_compose_load()
+ * describes: files, else COMPOSE_FILE, else discovery with the override
+ * file.  Returns 0 with at least one path in paths, or -1 with err set.
+ */
+int compose_select_files(const struct compose_vars *vars, const char *dir,
+                         const char *const *files, size_t file_count,
+                         struct compose_path_list *paths,
+                         struct rotarr_error *err);
+
+/* Returns the directory part of path ("." when it has none), malloc'd. */
+char *compose_dir_of(const char *path);
+
 /* Returns a new string: rel when absolute or when dir is "" or ".", else
  * dir/rel.  NULL when memory runs out. */
 char *compose_path_join(const char *dir, const char *rel);

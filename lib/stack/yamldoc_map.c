@@ -215,8 +215,9 @@ static void emit_pair(struct ynode_impl *map, const struct rotarr_ynode **out,
     map->pair_count++;
 }
 
-static void emit_merged(struct ynode_impl *map, const struct rotarr_ynode **out,
-                        struct ykeyset *set, const struct rotarr_ynode *value)
+static void emit_merged(struct ynode_impl *map,
+                        const struct rotarr_ynode **out, struct ykeyset *set,
+                        const struct rotarr_ynode *value)
 {
     const struct ynode_impl *source;
     size_t count = value->kind == ROTARR_YNODE_SEQUENCE ? value->count : 1;
