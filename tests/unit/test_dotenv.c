@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <check.h>
 
@@ -349,6 +350,31 @@ static struct json_node *fixture_expect(const struct json_node *c,
                 strncmp(api, "Read", 4) == 0);
     return map;
 }
+
+START_TEST(test_dotenv__json_reader_decodes_escapes)
+{
+    static const char json[] =
+        "{\"a\": \"\\r\\t\\u0000x\\u00e9\\\\\\\"\", \"b\": null}";
+    char path[] = "/tmp/rotarr-json-XXXXXX";
+    int fd = mkstemp(path);
+    struct json_node *root;
+    const struct json_node *a;
+
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, json, sizeof(json) - 1), sizeof(json) - 1);
+    close(fd);
+    root = json_load(path);
+    unlink(path);
+    ck_assert_ptr_nonnull(root);
+    a = json_get(root, "a");
+    ck_assert_ptr_nonnull(a);
+    ck_assert_uint_eq(a->len, 8);
+    ck_assert_int_eq(memcmp(a->text, "\r\t\0x\xc3\xa9\\\"", 8), 0);
+    ck_assert_int_eq(json_get(root, "b")->kind, JSON_NULL);
+    ck_assert_ptr_null(json_get_str(root, "b"));
+    json_free(root);
+}
+END_TEST
 
 START_TEST(test_dotenv__fixture_gives_expected_map)
 {
@@ -1355,6 +1381,7 @@ static Suite *dotenv_suite(void)
     TCase *errors = tcase_create("errors");
     TCase *limits = tcase_create("limits");
 
+    tcase_add_test(upstream, test_dotenv__json_reader_decodes_escapes);
     tcase_add_loop_test(upstream, test_dotenv__fixture_gives_expected_map, 0,
                         (int)map_case_count);
     tcase_add_loop_test(upstream,
