@@ -561,7 +561,8 @@ static int parse_inherited(struct dotenv_parser *ps,
 /*
  * compose-go assigns a key only when it meets '=', ':' or a line break,
  * so a last line that contains only a name sets the empty key, and the name
- * becomes its unquoted value.
+ * becomes its unquoted value.  NEEDSWORK: this is read from compose-go's
+ * scanner and was never observed on a run of Compose.
  */
 static int parse_last_name(struct dotenv_parser *ps,
                            const struct dotenv_key *key,

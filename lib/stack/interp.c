@@ -324,6 +324,12 @@ static int is_empty(const char *value)
     return value == NULL || value[0] == '\0';
 }
 
+/*
+ * NEEDSWORK: operator text is expanded only when it is used, as in a
+ * vendored copy of compose-go v2.13.0.  Older releases expanded it first
+ * and so also failed on an error inside unused text ("${A:-${}}" with A
+ * set).  No test case at hand tells the two apart.
+ */
 static int expand_var(struct interp_walk *w, const struct interp_token *tok,
                       int depth)
 {
