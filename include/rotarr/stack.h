@@ -233,6 +233,25 @@ int rotarr_stack_plan_edits(const struct rotarr_stack *stack,
                             struct rotarr_file_edits *edits,
                             struct rotarr_error *err);
 
+/* Receives one byte-range replacement in file index file; returns 0, or
+ * -1 with err set to stop the caller. */
+typedef int (*rotarr_edit_fn)(void *ctx, size_t file, size_t start,
+                              size_t end, const char *text, size_t len,
+                              struct rotarr_error *err);
+
+/*
+ * Calls add with each byte-range replacement that rotarr_stack_plan_edits
+ * makes, in file order, instead of applying them, so that a caller can
+ * combine them with edits of its own.  Offsets refer to the files as
+ * loaded.  Fails as rotarr_stack_plan_edits does, and with the first
+ * error add returns.  text may hold the new secret: add copies it.
+ */
+int rotarr_stack_occurrence_edits(const struct rotarr_stack *stack,
+                                  const struct rotarr_occurrences *occs,
+                                  const struct rotarr_secret *new_secret,
+                                  rotarr_edit_fn add, void *ctx,
+                                  struct rotarr_error *err);
+
 /*
  * Writes every edited file with an atomic replace, keeping owner and
  * tightening the mode of files holding secrets to at most 0600.  Calls

@@ -40,6 +40,19 @@ static void wipe_buf(struct rotarr_buf *buf)
     rotarr_buf_release(buf);
 }
 
+/* Where the edits of one file go: a patch, or a caller's function. */
+struct edit_sink {
+    rotarr_edit_fn add;
+    void *ctx;
+    size_t file;
+};
+
+static int sink_add(const struct edit_sink *sink, size_t start, size_t end,
+                    const char *text, size_t len, struct rotarr_error *err)
+{
+    return sink->add(sink->ctx, sink->file, start, end, text, len, err);
+}
+
 /*
  * Appends the text that takes the place of one occurrence in its value:
  * the new secret, percent-encoded inside a URL, with '$' doubled in
@@ -143,7 +156,8 @@ static int searched_value(const struct rotarr_occurrence *occ,
 static int requote_value(const struct rotarr_occurrence *occs, size_t count,
                          const struct rotarr_stack_file *file,
                          const struct rotarr_secret *new_secret,
-                         struct rotarr_patch *patch, struct rotarr_error *err)
+                         const struct edit_sink *sink,
+                         struct rotarr_error *err)
 {
     struct rotarr_buf value = ROTARR_BUF_INIT;
     struct rotarr_buf quoted = ROTARR_BUF_INIT;
@@ -178,8 +192,8 @@ static int requote_value(const struct rotarr_occurrence *occs, size_t count,
                                          occs[0].entry->quote, &quoted, err);
     }
     if (ret == 0) {
-        ret = rotarr_patch_add(patch, occs[0].value_start, occs[0].value_end,
-                               quoted.data, quoted.len, err);
+        ret = sink_add(sink, occs[0].value_start, occs[0].value_end,
+                       quoted.data, quoted.len, err);
     }
 
 out:
@@ -193,7 +207,7 @@ out:
 static int edit_value(const struct rotarr_occurrence *occs, size_t count,
                       const struct rotarr_stack_file *file,
                       const struct rotarr_secret *new_secret,
-                      struct rotarr_patch *patch, struct rotarr_error *err)
+                      const struct edit_sink *sink, struct rotarr_error *err)
 {
     struct rotarr_buf text = ROTARR_BUF_INIT;
     int in_place = 1;
@@ -211,7 +225,7 @@ static int edit_value(const struct rotarr_occurrence *occs, size_t count,
         in_place = fits_in_place(&occs[i], file, &text);
     }
     if (!in_place) {
-        ret = requote_value(occs, count, file, new_secret, patch, err);
+        ret = requote_value(occs, count, file, new_secret, sink, err);
         goto out;
     }
     for (i = 0; i < count; i++) {
@@ -220,8 +234,8 @@ static int edit_value(const struct rotarr_occurrence *occs, size_t count,
         }
         rotarr_buf_reset(&text);
         if (replacement_text(&occs[i], file, new_secret, &text, err) < 0 ||
-            rotarr_patch_add(patch, occs[i].start, occs[i].end, text.data,
-                             text.len, err) < 0) {
+            sink_add(sink, occs[i].start, occs[i].end, text.data, text.len,
+                     err) < 0) {
             goto out;
         }
     }
@@ -347,6 +361,39 @@ static void note_line(struct rotarr_file_edit *edit, size_t line)
     }
 }
 
+/* Sends the edits of one file's sorted occurrences to sink, one value
+ * at a time. */
+static int edit_values(const struct rotarr_stack *stack,
+                       const struct rotarr_occurrence *occs, size_t count,
+                       const struct rotarr_secret *new_secret,
+                       const struct edit_sink *sink, struct rotarr_error *err)
+{
+    const struct rotarr_stack_file *file =
+        rotarr_stack_file(stack, occs[0].file);
+    size_t first = 0;
+    size_t i;
+
+    for (i = 1; i <= count; i++) {
+        if (i < count && same_value(&occs[i], &occs[first])) {
+            continue;
+        }
+        if (edit_value(&occs[first], i - first, file, new_secret, sink,
+                       err) < 0) {
+            return -1;
+        }
+        first = i;
+    }
+    return 0;
+}
+
+static int add_to_patch(void *ctx, size_t file, size_t start, size_t end,
+                        const char *text, size_t len,
+                        struct rotarr_error *err)
+{
+    (void)file;
+    return rotarr_patch_add(ctx, start, end, text, len, err);
+}
+
 /* Builds the new bytes of one file from its sorted occurrences. */
 static int edit_file(const struct rotarr_stack *stack,
                      const struct rotarr_occurrence *occs, size_t count,
@@ -357,23 +404,16 @@ static int edit_file(const struct rotarr_stack *stack,
     const struct rotarr_stack_file *file =
         rotarr_stack_file(stack, occs[0].file);
     struct rotarr_patch *patch = rotarr_patch_new();
+    struct edit_sink sink = { add_to_patch, patch, occs[0].file };
     struct rotarr_file_edit *edit;
-    size_t first = 0;
     size_t i;
     int ret = -1;
 
     if (patch == NULL) {
         return rotarr_error_set(err, ROTARR_EFILE, "out of memory");
     }
-    for (i = 1; i <= count; i++) {
-        if (i < count && same_value(&occs[i], &occs[first])) {
-            continue;
-        }
-        if (edit_value(&occs[first], i - first, file, new_secret, patch,
-                       err) < 0) {
-            goto out;
-        }
-        first = i;
+    if (edit_values(stack, occs, count, new_secret, &sink, err) < 0) {
+        goto out;
     }
     if (rotarr_patch_count(patch) == 0) {
         ret = 0;
@@ -400,6 +440,23 @@ out:
     return ret;
 }
 
+/* Returns a copy of the occurrences sorted by file and place, or NULL
+ * with err set. */
+static struct rotarr_occurrence *
+sorted_copy(const struct rotarr_occurrences *occs, struct rotarr_error *err)
+{
+    struct rotarr_occurrence *sorted;
+
+    sorted = malloc(occs->count * sizeof(*sorted));
+    if (sorted == NULL) {
+        rotarr_error_set(err, ROTARR_EFILE, "out of memory");
+        return NULL;
+    }
+    memcpy(sorted, occs->items, occs->count * sizeof(*sorted));
+    qsort(sorted, occs->count, sizeof(*sorted), compare_occurrences);
+    return sorted;
+}
+
 int rotarr_stack_plan_edits(const struct rotarr_stack *stack,
                             const struct rotarr_occurrences *occs,
                             const struct rotarr_secret *new_secret,
@@ -417,18 +474,56 @@ int rotarr_stack_plan_edits(const struct rotarr_stack *stack,
     if (occs->count == 0) {
         return 0;
     }
-    sorted = malloc(occs->count * sizeof(*sorted));
+    sorted = sorted_copy(occs, err);
     if (sorted == NULL) {
-        return rotarr_error_set(err, ROTARR_EFILE, "out of memory");
+        return -1;
     }
-    memcpy(sorted, occs->items, occs->count * sizeof(*sorted));
-    qsort(sorted, occs->count, sizeof(*sorted), compare_occurrences);
     for (i = 1; i <= occs->count; i++) {
         if (i < occs->count && sorted[i].file == sorted[first].file) {
             continue;
         }
         if (edit_file(stack, &sorted[first], i - first, new_secret, edits,
                       err) < 0) {
+            goto out;
+        }
+        first = i;
+    }
+    ret = 0;
+
+out:
+    free(sorted);
+    return ret;
+}
+
+int rotarr_stack_occurrence_edits(const struct rotarr_stack *stack,
+                                  const struct rotarr_occurrences *occs,
+                                  const struct rotarr_secret *new_secret,
+                                  rotarr_edit_fn add, void *ctx,
+                                  struct rotarr_error *err)
+{
+    struct rotarr_occurrence *sorted;
+    struct edit_sink sink = { add, ctx, 0 };
+    size_t first = 0;
+    size_t i;
+    int ret = -1;
+
+    if (check_spliced_urls(stack, occs, new_secret, err) < 0) {
+        return -1;
+    }
+    if (occs->count == 0) {
+        return 0;
+    }
+    sorted = sorted_copy(occs, err);
+    if (sorted == NULL) {
+        return -1;
+    }
+    for (i = 1; i <= occs->count; i++) {
+        if (i < occs->count && sorted[i].file == sorted[first].file) {
+            continue;
+        }
+        sink.file = sorted[first].file;
+        if (edit_values(stack, &sorted[first], i - first, new_secret, &sink,
+                        err) < 0) {
             goto out;
         }
         first = i;
