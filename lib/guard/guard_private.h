@@ -1,0 +1,194 @@
+/*
+ * Shared by the files of lib/guard: the multi-pattern matcher, the git
+ * child processes and the guard object's internals.
+ */
+#ifndef ROTARR_GUARD_PRIVATE_H
+#define ROTARR_GUARD_PRIVATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "rotarr/buf.h"
+#include "rotarr/guard.h"
+
+/* The pre-commit template, embedded at build time from hooks/pre-commit
+ * (hooks/embed.sh writes the definition). */
+extern const char rotarr_hook_template[];
+extern const size_t rotarr_hook_template_len;
+
+/* Text in the template that marks a hook as rotarr's. */
+#define GUARD_HOOK_MARKER "rotarr-pre-commit-guard"
+
+/* What a pattern stands for. */
+enum guard_pattern_kind {
+    GUARD_PATTERN_SECRET,  /* a secret value as it is */
+    GUARD_PATTERN_ENCODED, /* a secret value percent-encoded */
+    GUARD_PATTERN_AGE_KEY, /* "AGE-SECRET-KEY-1", checked further */
+    GUARD_PATTERN_KEY,     /* a private key block's first line */
+};
+
+struct guard_pattern {
+    size_t offset, len; /* bytes in the matcher's arena */
+    size_t newlines;    /* line breaks before the last byte */
+    enum guard_pattern_kind kind;
+    const char *origin; /* borrowed: the finding text after the kind */
+};
+
+/*
+ * An Aho-Corasick automaton over byte classes, completed into a table of
+ * transitions, so that a scan costs two loads per input byte whatever the
+ * number of patterns.  Bytes that occur in no pattern share class 0.
+ * Each transition holds the target row's offset (state times the number
+ * of classes), with GUARD_MATCH_FLAG set when patterns end in the target.
+ * The table spells out the secrets, so it is wiped when freed.
+ */
+struct guard_matcher {
+    struct guard_pattern *patterns;
+    size_t count, alloc;
+    unsigned char *arena; /* pattern bytes; wiped on free */
+    size_t arena_len, arena_cap;
+
+    uint16_t classes[256];
+    uint32_t class_count;
+    uint32_t *delta;    /* state count * class_count */
+    uint32_t *output;   /* pattern index ending at a state, or NONE */
+    uint32_t *dict;     /* next state on the suffix chain with output */
+    size_t state_count;
+    int built;
+};
+
+#define GUARD_MATCH_FLAG 0x80000000u
+#define GUARD_NO_PATTERN 0xffffffffu
+
+/* Largest transition table, so that a huge env file cannot make the
+ * matcher eat memory. */
+#define GUARD_MAX_TABLE_BYTES ((size_t)256 << 20)
+
+/* Adds a pattern; the bytes are copied.  origin is borrowed. */
+int guard_matcher_add(struct guard_matcher *m, const void *bytes, size_t len,
+                      enum guard_pattern_kind kind, const char *origin,
+                      struct rotarr_error *err);
+
+/* Builds the automaton; later adds are rejected. */
+int guard_matcher_build(struct guard_matcher *m, struct rotarr_error *err);
+
+/* Wipes and frees the patterns and the tables. */
+void guard_matcher_release(struct guard_matcher *m);
+
+struct rotarr_guard {
+    struct guard_matcher matcher;
+    char **origins; /* owned texts that patterns borrow */
+    size_t origin_count;
+    char **env_paths; /* env_file: paths, relative to the working tree */
+    size_t env_path_count;
+};
+
+/* A finished child process's output. */
+struct guard_git_result {
+    struct rotarr_buf out;
+    int status; /* exit status, or -1 when killed by a signal */
+};
+
+/* Largest output read from a git command other than cat-file. */
+#define GUARD_GIT_MAX_OUTPUT ((size_t)512 << 20)
+
+/*
+ * Runs git with argv (argv[0] is "git"; NULL-terminated) in the current
+ * directory, writes input (may be NULL) to its standard input and
+ * collects its standard output.  Returns 0 when git exited with status 0.
+ * When ok_status is not NULL, a non-zero exit status is stored there and
+ * is not an error.  Returns -1 with err set (ROTARR_EFILE, with git's
+ * first line of standard error) otherwise.
+ */
+int guard_git_run(const char *const *argv, const char *input,
+                  size_t input_len, struct rotarr_buf *out, int *ok_status,
+                  struct rotarr_error *err);
+
+/* Runs git and returns its first output line, without the line break, as
+ * a new string, or NULL with err set. */
+char *guard_git_line(const char *const *argv, struct rotarr_error *err);
+
+/* A 'git cat-file --batch' process that blobs are read from. */
+struct guard_cat_file {
+    pid_t pid;
+    int to_git, from_git;
+    char *buf; /* holds blob bytes: wiped on close */
+    size_t start, end, cap;
+};
+
+int guard_cat_file_open(struct guard_cat_file *cf, struct rotarr_error *err);
+
+/*
+ * Reads blob oid and feeds its bytes to scan in pieces.  Returns 0, or -1
+ * with err set when git reports the object missing or not a blob, or the
+ * pipe fails.
+ */
+int guard_cat_file_scan(struct guard_cat_file *cf, const char *oid,
+                        struct rotarr_guard_scan *scan,
+                        struct rotarr_error *err);
+
+/* Ends the process and wipes the buffer.  Returns -1 with err set when
+ * git failed; err may be NULL on a path that already failed. */
+int guard_cat_file_close(struct guard_cat_file *cf, struct rotarr_error *err);
+
+/* One blob of a diff or a tree to scan. */
+struct guard_entry {
+    const char *path; /* points into the git output */
+    char oid[ROTARR_GUARD_OID_SIZE];
+    unsigned mode;
+    const char *commit; /* NULL outside a range */
+    int skip;           /* seen before at the same path */
+};
+
+struct guard_entries {
+    struct guard_entry *items;
+    size_t count, alloc;
+};
+
+/* Scans each regular-file entry through one cat-file process. */
+int guard_scan_entries(struct rotarr_guard *guard,
+                       const struct guard_entries *entries,
+                       struct rotarr_guard_findings *findings,
+                       struct rotarr_error *err);
+
+/* Looks at the env file buf (len bytes) line by line and adds a finding
+ * for each value that counts as a secret.  sops: skip encrypted values
+ * and sops_ keys. */
+int guard_check_env_values(const char *path, const char *commit,
+                           const char *buf, size_t len, int sops,
+                           struct rotarr_guard_findings *findings,
+                           struct rotarr_error *err);
+
+/* Appends a finding; counts it in dropped past the limit. */
+int guard_findings_add(struct rotarr_guard_findings *findings,
+                       enum rotarr_guard_kind kind, const char *path,
+                       size_t line, const char *commit, const char *what,
+                       struct rotarr_error *err);
+
+/* Returns 1 when path is one of the guard's env_file: paths. */
+int guard_is_env_path(const struct rotarr_guard *guard, const char *path);
+
+/* Adds each URL password inside value (len bytes) that is not a
+ * placeholder, as written and decoded. */
+int guard_learn_url_passwords(struct rotarr_guard *guard, const char *value,
+                              size_t len, const char *origin,
+                              struct rotarr_error *err);
+
+/*
+ * Finds the next URL with a password in value (len bytes) from *pos on.
+ * Returns 1 and the password's span, as written, or 0 when there is
+ * none; *pos moves past what was read.
+ */
+int guard_next_url_password(const char *value, size_t len, size_t *pos,
+                            size_t *pw_start, size_t *pw_len);
+
+/* Returns the top of the git working tree of the current directory, with
+ * symlinks resolved, as a new string, or NULL with err set. */
+char *guard_working_tree_top(struct rotarr_error *err);
+
+/* Stores text as an origin owned by the guard and returns it. */
+const char *guard_keep_origin(struct rotarr_guard *guard, char *text,
+                              struct rotarr_error *err);
+
+#endif

@@ -1,0 +1,375 @@
+#include "rotarr/compat.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "guard_private.h"
+
+/* Regular files only: symlinks hold a path and submodules a commit. */
+#define MODE_TYPE_MASK 0170000u
+#define MODE_REGULAR 0100000u
+
+static int push_entry(struct guard_entries *entries, const char *path,
+                      const char *oid, size_t oid_len, unsigned mode,
+                      const char *commit, struct rotarr_error *err)
+{
+    struct guard_entry *e;
+
+    if ((mode & MODE_TYPE_MASK) != MODE_REGULAR) {
+        return 0;
+    }
+    if (oid_len == 0 || oid_len >= ROTARR_GUARD_OID_SIZE) {
+        return rotarr_error_set(err, ROTARR_EFILE,
+                                "invalid object id in git output");
+    }
+    if (entries->count == entries->alloc) {
+        size_t alloc = entries->alloc > 0 ? entries->alloc * 2 : 64;
+
+        e = realloc(entries->items, alloc * sizeof(*e));
+        if (e == NULL) {
+            return rotarr_error_set(err, ROTARR_EFILE, "out of memory");
+        }
+        entries->items = e;
+        entries->alloc = alloc;
+    }
+    e = &entries->items[entries->count++];
+    memset(e, 0, sizeof(*e));
+    e->path = path;
+    memcpy(e->oid, oid, oid_len);
+    e->mode = mode;
+    e->commit = commit;
+    return 0;
+}
+
+/* Returns the next NUL-terminated token of [*p, end), or NULL. */
+static char *next_token(char **p, char *end)
+{
+    char *token = *p;
+    char *nul;
+
+    if (token >= end) {
+        return NULL;
+    }
+    nul = memchr(token, '\0', (size_t)(end - token));
+    if (nul == NULL) {
+        return NULL;
+    }
+    *p = nul + 1;
+    return token;
+}
+
+/*
+ * Parses one raw diff record, ":SRCMODE DSTMODE SRCOID DSTOID STATUS",
+ * and its one path, or two for a rename or copy, of which the second is
+ * the new path.  Deleted files are skipped.
+ */
+static int parse_record(char *header, char **p, char *end,
+                        const char *commit, struct guard_entries *entries,
+                        struct rotarr_error *err)
+{
+    char *fields[5];
+    char *path, *space;
+    unsigned long mode;
+    size_t i;
+
+    fields[0] = header + 1;
+    for (i = 1; i < 5; i++) {
+        space = strchr(fields[i - 1], ' ');
+        if (space == NULL) {
+            break;
+        }
+        *space = '\0';
+        fields[i] = space + 1;
+    }
+    path = next_token(p, end);
+    if (i < 5 || path == NULL) {
+        return rotarr_error_set(err, ROTARR_EFILE,
+                                "invalid raw diff output from git");
+    }
+    if (fields[4][0] == 'R' || fields[4][0] == 'C') {
+        path = next_token(p, end);
+        if (path == NULL) {
+            return rotarr_error_set(err, ROTARR_EFILE,
+                                    "invalid raw diff output from git");
+        }
+    }
+    if (fields[4][0] == 'D') {
+        return 0;
+    }
+    mode = strtoul(fields[1], NULL, 8);
+    return push_entry(entries, path, fields[3], strlen(fields[3]),
+                      (unsigned)mode, commit, err);
+}
+
+/* Parses 'git diff-index' or 'git diff-tree --stdin' raw output with -z;
+ * for diff-tree, a token that is not a record names the commit of the
+ * records after it. */
+static int parse_raw(struct rotarr_buf *out, struct guard_entries *entries,
+                     struct rotarr_error *err)
+{
+    char *p = out->data, *end = out->data + out->len;
+    char *token;
+    const char *commit = NULL;
+
+    while ((token = next_token(&p, end)) != NULL) {
+        if (token[0] != ':') {
+            commit = token;
+            continue;
+        }
+        if (parse_record(token, &p, end, commit, entries, err) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Parses 'git ls-tree -r -z': "MODE TYPE OID<TAB>PATH". */
+static int parse_tree(struct rotarr_buf *out, struct guard_entries *entries,
+                      struct rotarr_error *err)
+{
+    char *p = out->data, *end = out->data + out->len;
+    char *token, *tab, *oid;
+
+    while ((token = next_token(&p, end)) != NULL) {
+        tab = strchr(token, '\t');
+        oid = tab != NULL ? memrchr(token, ' ', (size_t)(tab - token)) : NULL;
+        if (oid == NULL) {
+            return rotarr_error_set(err, ROTARR_EFILE,
+                                    "invalid 'git ls-tree' output");
+        }
+        oid++;
+        if (push_entry(entries, tab + 1, oid, (size_t)(tab - oid),
+                       (unsigned)strtoul(token, NULL, 8), NULL, err) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int guard_scan_entries(struct rotarr_guard *guard,
+                       const struct guard_entries *entries,
+                       struct rotarr_guard_findings *findings,
+                       struct rotarr_error *err)
+{
+    struct guard_cat_file cf;
+    struct rotarr_guard_scan *scan;
+    const struct guard_entry *e;
+    size_t i;
+
+    if (guard_matcher_build(&guard->matcher, err) < 0 ||
+        guard_cat_file_open(&cf, err) < 0) {
+        return -1;
+    }
+    for (i = 0; i < entries->count; i++) {
+        e = &entries->items[i];
+        if (e->skip) {
+            continue;
+        }
+        scan = rotarr_guard_scan_begin(guard, e->path, e->commit, findings,
+                                       err);
+        if (scan == NULL) {
+            goto fail;
+        }
+        if (guard_cat_file_scan(&cf, e->oid, scan, err) < 0) {
+            rotarr_guard_scan_abort(scan);
+            goto fail;
+        }
+        if (rotarr_guard_scan_finish(scan, err) < 0) {
+            goto fail;
+        }
+    }
+    return guard_cat_file_close(&cf, err);
+
+fail:
+    guard_cat_file_close(&cf, NULL);
+    return -1;
+}
+
+/* Returns 1 when rev names a commit, 0 when it does not. */
+static int has_commit(const char *rev, struct rotarr_error *err)
+{
+    struct rotarr_buf out = ROTARR_BUF_INIT;
+    struct rotarr_buf spec = ROTARR_BUF_INIT;
+    const char *argv[] = { "git", "rev-parse", "--verify", "-q", NULL, NULL };
+    int status = 0, ret = -1;
+
+    if (rotarr_buf_printf(&spec, err, "%s^{commit}", rev) < 0) {
+        goto out;
+    }
+    argv[4] = spec.data;
+    if (guard_git_run(argv, NULL, 0, &out, &status, err) < 0) {
+        goto out;
+    }
+    ret = status == 0;
+
+out:
+    rotarr_buf_release(&out);
+    rotarr_buf_release(&spec);
+    return ret;
+}
+
+static int check_entries(struct rotarr_guard *guard, struct rotarr_buf *out,
+                         int tree, struct rotarr_guard_findings *findings,
+                         struct rotarr_error *err)
+{
+    struct guard_entries entries = { NULL, 0, 0 };
+    int ret;
+
+    ret = tree ? parse_tree(out, &entries, err)
+               : parse_raw(out, &entries, err);
+    if (ret == 0) {
+        ret = guard_scan_entries(guard, &entries, findings, err);
+    }
+    free(entries.items);
+    return ret;
+}
+
+int rotarr_guard_check_staged(struct rotarr_guard *guard,
+                              struct rotarr_guard_findings *findings,
+                              struct rotarr_error *err)
+{
+    static const char *const empty_tree_argv[] = {
+        "git", "hash-object", "-t", "tree", "/dev/null", NULL,
+    };
+    const char *argv[] = { "git", "diff-index", "--cached", "-z", "-M",
+                           "--raw", "--no-abbrev", NULL, "--", NULL };
+    struct rotarr_buf out = ROTARR_BUF_INIT;
+    char *empty_tree = NULL;
+    int head, ret = -1;
+
+    head = has_commit("HEAD", err);
+    if (head < 0) {
+        return -1;
+    }
+    if (!head) {
+        /* Before the first commit everything in the index is new. */
+        empty_tree = guard_git_line(empty_tree_argv, err);
+        if (empty_tree == NULL) {
+            return -1;
+        }
+    }
+    argv[7] = head ? "HEAD" : empty_tree;
+    if (guard_git_run(argv, NULL, 0, &out, NULL, err) == 0) {
+        ret = check_entries(guard, &out, 0, findings, err);
+    }
+    rotarr_buf_release(&out);
+    free(empty_tree);
+    return ret;
+}
+
+static int reject_option(const char *rev, struct rotarr_error *err)
+{
+    if (rev[0] == '-') {
+        return rotarr_error_set(err, ROTARR_EUSAGE,
+                                "'%s' is not a revision; a revision or "
+                                "range cannot start with '-'",
+                                rev);
+    }
+    return 0;
+}
+
+int rotarr_guard_check_tree(struct rotarr_guard *guard, const char *rev,
+                            struct rotarr_guard_findings *findings,
+                            struct rotarr_error *err)
+{
+    const char *argv[] = { "git", "ls-tree", "-r", "-z", "--full-tree",
+                           NULL, NULL };
+    struct rotarr_buf out = ROTARR_BUF_INIT;
+    int found, ret = -1;
+
+    if (rev == NULL) {
+        found = has_commit("HEAD", err);
+        if (found <= 0) {
+            return found; /* nothing committed yet */
+        }
+        rev = "HEAD";
+    }
+    if (reject_option(rev, err) < 0) {
+        return -1;
+    }
+    argv[5] = rev;
+    if (guard_git_run(argv, NULL, 0, &out, NULL, err) == 0) {
+        ret = check_entries(guard, &out, 1, findings, err);
+    }
+    rotarr_buf_release(&out);
+    return ret;
+}
+
+static int compare_entries(const void *a, const void *b)
+{
+    const struct guard_entry *const *x = a, *const *y = b;
+    int c = strcmp((*x)->oid, (*y)->oid);
+
+    if (c == 0) {
+        c = strcmp((*x)->path, (*y)->path);
+    }
+    if (c == 0) {
+        c = *x < *y ? -1 : *x > *y;
+    }
+    return c;
+}
+
+/* Marks every entry whose blob and path an earlier entry has. */
+static int skip_repeats(struct guard_entries *entries,
+                        struct rotarr_error *err)
+{
+    struct guard_entry **order;
+    size_t i;
+
+    if (entries->count < 2) {
+        return 0;
+    }
+    order = malloc(entries->count * sizeof(*order));
+    if (order == NULL) {
+        return rotarr_error_set(err, ROTARR_EFILE, "out of memory");
+    }
+    for (i = 0; i < entries->count; i++) {
+        order[i] = &entries->items[i];
+    }
+    qsort(order, entries->count, sizeof(*order), compare_entries);
+    for (i = 1; i < entries->count; i++) {
+        if (strcmp(order[i]->oid, order[i - 1]->oid) == 0 &&
+            strcmp(order[i]->path, order[i - 1]->path) == 0) {
+            order[i]->skip = 1;
+        }
+    }
+    free(order);
+    return 0;
+}
+
+int rotarr_guard_check_range(struct rotarr_guard *guard, const char *range,
+                             struct rotarr_guard_findings *findings,
+                             struct rotarr_error *err)
+{
+    const char *rev_list[] = { "git", "rev-list", "--reverse",
+                               "--end-of-options", range, NULL };
+    static const char *const diff_tree[] = {
+        "git", "diff-tree", "--stdin", "-r", "-z", "-M", "--raw",
+        "--no-abbrev", "--root", "-m", "--first-parent", NULL,
+    };
+    struct rotarr_buf commits = ROTARR_BUF_INIT, out = ROTARR_BUF_INIT;
+    struct guard_entries entries = { NULL, 0, 0 };
+    int ret = -1;
+
+    if (reject_option(range, err) < 0 ||
+        guard_git_run(rev_list, NULL, 0, &commits, NULL, err) < 0) {
+        goto out;
+    }
+    if (commits.len == 0) {
+        ret = 0;
+        goto out;
+    }
+    if (guard_git_run(diff_tree, commits.data, commits.len, &out, NULL,
+                      err) < 0 ||
+        parse_raw(&out, &entries, err) < 0 ||
+        skip_repeats(&entries, err) < 0) {
+        goto out;
+    }
+    ret = guard_scan_entries(guard, &entries, findings, err);
+
+out:
+    free(entries.items);
+    rotarr_buf_release(&commits);
+    rotarr_buf_release(&out);
+    return ret;
+}

@@ -1,0 +1,426 @@
+#include "rotarr/compat.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "guard_private.h"
+
+/* Characters after "AGE-SECRET-KEY-1": 32 key bytes and a 6-character
+ * checksum in bech32. */
+#define AGE_KEY_TAIL 58
+
+struct rotarr_guard_scan {
+    struct rotarr_guard *guard;
+    char *path;
+    char commit[ROTARR_GUARD_OID_SIZE];
+    struct rotarr_guard_findings *dest;
+    struct rotarr_guard_findings found; /* this blob's, moved at finish */
+    enum rotarr_guard_name name;
+    int env_path; /* an env_file: path */
+
+    uint32_t row;            /* automaton state as a row offset */
+    size_t lines;            /* line breaks before counted */
+    const unsigned char *counted; /* in the piece being fed */
+    size_t *last_line;       /* per pattern: line last reported, + 1 */
+
+    size_t age_need;         /* bech32 characters still to see */
+    size_t age_line;
+
+    char *env;               /* an env file's bytes; wiped */
+    size_t env_len, env_cap;
+    int env_overflow;
+};
+
+/* Counts line breaks eight bytes at a time: a byte of x is zero exactly
+ * where the input has '\n'. */
+static size_t count_newlines(const unsigned char *p, const unsigned char *end)
+{
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    const uint64_t low7 = 0x7f7f7f7f7f7f7f7fu;
+    size_t n = 0;
+    uint64_t w, x;
+
+    for (; p + 8 <= end; p += 8) {
+        memcpy(&w, p, 8);
+        x = w ^ (ones * '\n');
+        x = ~(((x & low7) + low7) | x) & high;
+        n += (size_t)__builtin_popcountll(x);
+    }
+    for (; p < end; p++) {
+        n += *p == '\n';
+    }
+    return n;
+}
+
+/* Returns the 1-based line of p in the piece being fed. */
+static size_t line_at(struct rotarr_guard_scan *scan, const unsigned char *p)
+{
+    scan->lines += count_newlines(scan->counted, p);
+    scan->counted = p;
+    return scan->lines + 1;
+}
+
+static int is_bech32_upper(unsigned char c)
+{
+    return c != '\0' && strchr("QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L", c) != NULL;
+}
+
+static int add_found(struct rotarr_guard_scan *scan,
+                     enum rotarr_guard_kind kind, size_t line,
+                     const char *prefix, const char *origin,
+                     struct rotarr_error *err)
+{
+    struct rotarr_buf what = ROTARR_BUF_INIT;
+    int ret;
+
+    if (rotarr_buf_printf(&what, err, "%s%s", prefix, origin) < 0) {
+        return -1;
+    }
+    ret = guard_findings_add(&scan->found, kind, scan->path, line,
+                             scan->commit[0] != '\0' ? scan->commit : NULL,
+                             what.data, err);
+    rotarr_buf_release(&what);
+    return ret;
+}
+
+/* Checks the characters after an age key marker that this piece holds;
+ * the rest waits for the next piece. */
+static int check_age_tail(struct rotarr_guard_scan *scan,
+                          const unsigned char *p, const unsigned char *end,
+                          struct rotarr_error *err)
+{
+    for (; scan->age_need > 0 && p < end; p++) {
+        if (!is_bech32_upper(*p)) {
+            scan->age_need = 0;
+            return 0;
+        }
+        scan->age_need--;
+        if (scan->age_need == 0) {
+            return add_found(scan, ROTARR_GUARD_PRIVATE_KEY, scan->age_line,
+                             "", "age secret key", err);
+        }
+    }
+    return 0;
+}
+
+static int report_pattern(struct rotarr_guard_scan *scan, uint32_t index,
+                          const unsigned char *last,
+                          const unsigned char *end, struct rotarr_error *err)
+{
+    const struct guard_pattern *p = &scan->guard->matcher.patterns[index];
+    size_t line = line_at(scan, last) - p->newlines;
+
+    switch (p->kind) {
+    case GUARD_PATTERN_AGE_KEY:
+        scan->age_need = AGE_KEY_TAIL;
+        scan->age_line = line;
+        return check_age_tail(scan, last + 1, end, err);
+    case GUARD_PATTERN_KEY:
+        return add_found(scan, ROTARR_GUARD_PRIVATE_KEY, line, "", p->origin,
+                         err);
+    default:
+        break;
+    }
+    if (scan->last_line[index] == line + 1) {
+        return 0;
+    }
+    scan->last_line[index] = line + 1;
+    return add_found(scan, ROTARR_GUARD_SECRET_COPY, line,
+                     p->kind == GUARD_PATTERN_ENCODED
+                         ? "percent-encoded copy of "
+                         : "copy of ",
+                     p->origin, err);
+}
+
+/* Reports every pattern that ends at last: the state's own and those on
+ * its chain of suffix states. */
+static int report_state(struct rotarr_guard_scan *scan, uint32_t row,
+                        const unsigned char *last, const unsigned char *end,
+                        struct rotarr_error *err)
+{
+    const struct guard_matcher *m = &scan->guard->matcher;
+    uint32_t state = row / m->class_count;
+
+    while (state != 0) {
+        if (m->output[state] != GUARD_NO_PATTERN &&
+            report_pattern(scan, m->output[state], last, end, err) < 0) {
+            return -1;
+        }
+        state = m->dict[state];
+    }
+    return 0;
+}
+
+static int run_automaton(struct rotarr_guard_scan *scan,
+                         const unsigned char *p, const unsigned char *end,
+                         struct rotarr_error *err)
+{
+    const uint32_t *delta = scan->guard->matcher.delta;
+    const uint16_t *classes = scan->guard->matcher.classes;
+    uint32_t row = scan->row;
+
+    for (; p < end; p++) {
+        row = delta[row + classes[*p]];
+        if (row & GUARD_MATCH_FLAG) {
+            row &= ~GUARD_MATCH_FLAG;
+            if (report_state(scan, row, p, end, err) < 0) {
+                return -1;
+            }
+        }
+    }
+    scan->row = row;
+    return 0;
+}
+
+/* Keeps an env file's bytes, wiping every buffer it leaves behind. */
+static int keep_env_bytes(struct rotarr_guard_scan *scan, const char *bytes,
+                          size_t len, struct rotarr_error *err)
+{
+    size_t cap;
+    char *grown;
+
+    if (scan->env_overflow || len > ROTARR_GUARD_MAX_ENV_BYTES - scan->env_len) {
+        scan->env_overflow = 1;
+        return 0;
+    }
+    if (scan->env_len + len > scan->env_cap) {
+        cap = scan->env_cap > 0 ? scan->env_cap : 4096;
+        while (cap < scan->env_len + len) {
+            cap *= 2;
+        }
+        grown = malloc(cap);
+        if (grown == NULL) {
+            return rotarr_error_set(err, ROTARR_EFILE, "out of memory");
+        }
+        if (scan->env != NULL) {
+            memcpy(grown, scan->env, scan->env_len);
+            sodium_memzero(scan->env, scan->env_cap);
+            free(scan->env);
+        }
+        scan->env = grown;
+        scan->env_cap = cap;
+    }
+    memcpy(scan->env + scan->env_len, bytes, len);
+    scan->env_len += len;
+    return 0;
+}
+
+int rotarr_guard_scan_feed(struct rotarr_guard_scan *scan, const char *bytes,
+                           size_t len, struct rotarr_error *err)
+{
+    const unsigned char *p = (const unsigned char *)bytes;
+
+    if (len == 0) {
+        return 0;
+    }
+    scan->counted = p;
+    if (scan->name != ROTARR_GUARD_NAME_OTHER &&
+        keep_env_bytes(scan, bytes, len, err) < 0) {
+        return -1;
+    }
+    if (scan->age_need > 0 && check_age_tail(scan, p, p + len, err) < 0) {
+        return -1;
+    }
+    if (run_automaton(scan, p, p + len, err) < 0) {
+        return -1;
+    }
+    scan->lines += count_newlines(scan->counted, p + len);
+    return 0;
+}
+
+struct rotarr_guard_scan *
+rotarr_guard_scan_begin(struct rotarr_guard *guard, const char *path,
+                        const char *commit,
+                        struct rotarr_guard_findings *findings,
+                        struct rotarr_error *err)
+{
+    struct rotarr_guard_scan *scan;
+
+    if (guard_matcher_build(&guard->matcher, err) < 0) {
+        return NULL;
+    }
+    scan = calloc(1, sizeof(*scan));
+    if (scan == NULL) {
+        rotarr_error_set(err, ROTARR_EFILE, "out of memory");
+        return NULL;
+    }
+    scan->guard = guard;
+    scan->dest = findings;
+    scan->path = strdup(path);
+    scan->last_line = calloc(guard->matcher.count, sizeof(size_t));
+    if (scan->path == NULL || scan->last_line == NULL) {
+        rotarr_guard_scan_abort(scan);
+        rotarr_error_set(err, ROTARR_EFILE, "out of memory");
+        return NULL;
+    }
+    if (commit != NULL && strlen(commit) < sizeof(scan->commit)) {
+        memcpy(scan->commit, commit, strlen(commit) + 1);
+    }
+    scan->env_path = guard_is_env_path(guard, path);
+    scan->name = scan->env_path ? ROTARR_GUARD_NAME_ENV
+                                : rotarr_guard_classify_name(path);
+    return scan;
+}
+
+/* Decides on an env file once all of it is known.  Sets *refused when
+ * the file is refused as a whole. */
+static int judge_env_file(struct rotarr_guard_scan *scan,
+                          struct rotarr_guard_findings *values, int *refused,
+                          struct rotarr_error *err)
+{
+    enum rotarr_guard_envelope envelope;
+    const char *commit = scan->commit[0] != '\0' ? scan->commit : NULL;
+
+    envelope = rotarr_guard_envelope_of(scan->env != NULL ? scan->env : "",
+                                        scan->env_len);
+    if (envelope == ROTARR_GUARD_AGE || envelope == ROTARR_GUARD_AGE_ARMOR) {
+        return 0;
+    }
+    if (scan->env_overflow) {
+        return guard_findings_add(values, ROTARR_GUARD_UNCHECKED, scan->path,
+                                  1, commit,
+                                  "env file larger than 16 MiB and not "
+                                  "age-encrypted; encrypt it with age",
+                                  err);
+    }
+    if (envelope == ROTARR_GUARD_SOPS ||
+        scan->name == ROTARR_GUARD_NAME_EXAMPLE) {
+        return guard_check_env_values(scan->path, commit, scan->env,
+                                      scan->env_len,
+                                      envelope == ROTARR_GUARD_SOPS, values,
+                                      err);
+    }
+    *refused = 1;
+    return guard_findings_add(values, ROTARR_GUARD_PLAINTEXT_ENV, scan->path,
+                              1, commit,
+                              "plaintext env file; encrypt it with age or "
+                              "sops, or unstage it with 'git rm --cached'",
+                              err);
+}
+
+static int has_line(const struct rotarr_guard_findings *f, size_t line)
+{
+    size_t i;
+
+    for (i = 0; i < f->count; i++) {
+        if (f->items[i].line == line) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int compare_lines(const void *a, const void *b)
+{
+    const struct rotarr_guard_finding *x = a, *y = b;
+
+    if (x->line != y->line) {
+        return x->line < y->line ? -1 : 1;
+    }
+    return strcmp(x->what, y->what);
+}
+
+/*
+ * Moves the blob's findings to the caller's list in line order.  A file
+ * refused as a whole keeps its private keys but not its copies of
+ * secrets, which would repeat every line.  A value finding on a line that
+ * already has a copy of a secret, and a finding equal to the one before
+ * it, are dropped for the same reason.
+ */
+static int move_findings(struct rotarr_guard_scan *scan,
+                         struct rotarr_guard_findings *values, int refused,
+                         struct rotarr_error *err)
+{
+    struct rotarr_guard_findings *all = &scan->found;
+    struct rotarr_guard_finding *f;
+    size_t i;
+
+    for (i = 0; i < values->count; i++) {
+        f = &values->items[i];
+        if ((f->kind != ROTARR_GUARD_NOT_PLACEHOLDER ||
+             !has_line(all, f->line)) &&
+            guard_findings_add(all, f->kind, f->path, f->line,
+                               f->commit[0] != '\0' ? f->commit : NULL,
+                               f->what, err) < 0) {
+            return -1;
+        }
+    }
+    if (all->count > 1) {
+        qsort(all->items, all->count, sizeof(*all->items), compare_lines);
+    }
+    for (i = 0; i < all->count; i++) {
+        f = &all->items[i];
+        if (refused && f->kind == ROTARR_GUARD_SECRET_COPY) {
+            continue;
+        }
+        /* A password found as written and decoded on one line. */
+        if (i > 0 && f->line == f[-1].line && strcmp(f->what, f[-1].what) == 0) {
+            continue;
+        }
+        if (guard_findings_add(scan->dest, f->kind, f->path, f->line,
+                               f->commit[0] != '\0' ? f->commit : NULL,
+                               f->what, err) < 0) {
+            return -1;
+        }
+    }
+    scan->dest->dropped += all->dropped + values->dropped;
+    return 0;
+}
+
+int rotarr_guard_scan_finish(struct rotarr_guard_scan *scan,
+                             struct rotarr_error *err)
+{
+    struct rotarr_guard_findings values = ROTARR_GUARD_FINDINGS_INIT;
+    int refused = 0;
+    int ret = -1;
+
+    if (scan->name != ROTARR_GUARD_NAME_OTHER &&
+        judge_env_file(scan, &values, &refused, err) < 0) {
+        goto out;
+    }
+    if (move_findings(scan, &values, refused, err) < 0) {
+        goto out;
+    }
+    ret = 0;
+
+out:
+    rotarr_guard_findings_release(&values);
+    rotarr_guard_scan_abort(scan);
+    return ret;
+}
+
+void rotarr_guard_scan_abort(struct rotarr_guard_scan *scan)
+{
+    if (scan == NULL) {
+        return;
+    }
+    if (scan->env != NULL) {
+        sodium_memzero(scan->env, scan->env_cap);
+        free(scan->env);
+    }
+    rotarr_guard_findings_release(&scan->found);
+    free(scan->last_line);
+    free(scan->path);
+    free(scan);
+}
+
+int rotarr_guard_check_blob(struct rotarr_guard *guard, const char *path,
+                            const char *bytes, size_t len,
+                            struct rotarr_guard_findings *findings,
+                            struct rotarr_error *err)
+{
+    struct rotarr_guard_scan *scan;
+
+    scan = rotarr_guard_scan_begin(guard, path, NULL, findings, err);
+    if (scan == NULL) {
+        return -1;
+    }
+    if (rotarr_guard_scan_feed(scan, bytes, len, err) < 0) {
+        rotarr_guard_scan_abort(scan);
+        return -1;
+    }
+    return rotarr_guard_scan_finish(scan, err);
+}
