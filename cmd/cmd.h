@@ -21,6 +21,9 @@
 #define GEN_SYNOPSIS \
     "rotarr gen [-l <length> | -b <bits>] [-c (alnum | urlsafe | hex | base64url | words)]\n" \
     "           [--weak] [<count>]"
+#define HOOK_SYNOPSIS \
+    "rotarr hook (install [--force] | uninstall | run |\n" \
+    "             check [--all | <rev-range>])"
 #define INSPECT_SYNOPSIS "rotarr inspect [--json]"
 #define POSTGRES_SYNOPSIS \
     "rotarr postgres [--service <name>] [--user <role>] [--var <name>]\n" \
@@ -136,6 +139,7 @@ int cmd_report_rotation(const struct rotarr_stack *stack,
 
 /* Verb entry points: each returns the process exit status. */
 int cmd_gen(int argc, char **argv);
+int cmd_hook(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_postgres(int argc, char **argv);
 int cmd_resume(int argc, char **argv);

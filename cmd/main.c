@@ -19,6 +19,8 @@ struct command {
 
 static const struct command commands[] = {
     { "gen", cmd_gen, GEN_SYNOPSIS, "print strong random passwords" },
+    { "hook", cmd_hook, HOOK_SYNOPSIS,
+      "install a git pre-commit guard that refuses plaintext secrets" },
     { "inspect", cmd_inspect, INSPECT_SYNOPSIS,
       "show the services, secrets and occurrences rotarr found" },
     { "postgres", cmd_postgres, POSTGRES_SYNOPSIS,

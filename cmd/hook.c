@@ -1,0 +1,292 @@
+#include "rotarr/compat.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "rotarr/guard.h"
+
+#define HOOK_HELP                                                            \
+    "\n"                                                                     \
+    "A git pre-commit guard that refuses plaintext env files, copies of the\n" \
+    "stack's secret values (also percent-encoded) and private keys in the\n" \
+    "staged files.  No file, comment or variable switches it off.\n"        \
+    "\n"                                                                     \
+    "  install [--force]   write the hook where git runs hooks; a hook that\n" \
+    "                      was there is kept and runs first.  --force also\n" \
+    "                      installs when husky or the pre-commit framework\n" \
+    "                      manages the hooks\n"                               \
+    "  uninstall           remove the hook and put back the one it replaced\n" \
+    "  run                 scan the staged files (what the hook runs)\n"    \
+    "  check [--all]       scan every file of HEAD's tree (the default)\n"  \
+    "  check <rev-range>   scan what each commit of the range adds, for CI\n" \
+    "                      and for commits made with 'git commit --no-verify'\n" \
+    "\n"                                                                     \
+    "Findings go to standard output as 'path:line: what', never the secret;\n" \
+    "the exit status is 1 when there is any.\n"
+
+enum {
+    OPT_FORCE = CMD_OPT_FIRST_VERB_OPTION,
+    OPT_ALL,
+};
+
+static const struct option longopts[] = {
+    CMD_GLOBAL_LONGOPTS,
+    { "force", no_argument, NULL, OPT_FORCE },
+    { "all", no_argument, NULL, OPT_ALL },
+    { NULL, 0, NULL, 0 },
+};
+
+struct hook_options {
+    const char *action;
+    const char *range;
+    int force;
+    int all;
+};
+
+/* Parses the options of every sub-verb; returns -1 after --help, 0, or
+ * an exit status. */
+static int parse_options(int argc, char **argv, struct hook_options *o)
+{
+    int opt, handled;
+
+    while ((opt = getopt_long(argc, argv, CMD_GLOBAL_SHORTOPTS, longopts,
+                              NULL)) != -1) {
+        if (opt == CMD_OPT_HELP) {
+            cmd_print_usage(stdout, HOOK_SYNOPSIS);
+            fputs(HOOK_HELP, stdout);
+            return -1;
+        }
+        if (opt == OPT_FORCE || opt == OPT_ALL) {
+            *(opt == OPT_FORCE ? &o->force : &o->all) = 1;
+            continue;
+        }
+        handled = cmd_global_option(opt, optarg, HOOK_SYNOPSIS);
+        if (handled < 0) {
+            return ROTARR_EUSAGE;
+        }
+        if (handled == 0) {
+            return cmd_usage_error(HOOK_SYNOPSIS, "unknown option '%s'",
+                                   argv[optind - 1]);
+        }
+    }
+    if (optind >= argc) {
+        return cmd_usage_error(HOOK_SYNOPSIS,
+                               "'hook' needs one of install, uninstall, run "
+                               "or check");
+    }
+    o->action = argv[optind++];
+    if (optind < argc) {
+        o->range = argv[optind++];
+    }
+    if (optind < argc) {
+        return cmd_usage_error(HOOK_SYNOPSIS, "unexpected argument '%s'",
+                               argv[optind]);
+    }
+    return 0;
+}
+
+/* Rejects options and arguments that the sub-verb does not take. */
+static int check_usage(const struct hook_options *o)
+{
+    int is_check = strcmp(o->action, "check") == 0;
+
+    if (o->force && strcmp(o->action, "install") != 0) {
+        return cmd_usage_error(HOOK_SYNOPSIS,
+                               "'--force' is an option of 'hook install'");
+    }
+    if ((o->all || o->range != NULL) && !is_check) {
+        return cmd_usage_error(HOOK_SYNOPSIS,
+                               "'hook %s' takes no '--all' or revision range",
+                               o->action);
+    }
+    if (o->all && o->range != NULL) {
+        return cmd_usage_error(HOOK_SYNOPSIS,
+                               "give '--all' or a revision range, not both");
+    }
+    return 0;
+}
+
+static void print_findings_text(const struct rotarr_guard_findings *f)
+{
+    const struct rotarr_guard_finding *item;
+    size_t i;
+
+    for (i = 0; i < f->count; i++) {
+        item = &f->items[i];
+        cmd_fputs_safe(item->path, stdout);
+        printf(":%zu: ", item->line);
+        cmd_fputs_safe(item->what, stdout);
+        if (item->commit[0] != '\0') {
+            printf(" (commit %.12s)", item->commit);
+        }
+        fputc('\n', stdout);
+    }
+    if (f->dropped > 0) {
+        printf("... and %zu more findings\n", f->dropped);
+    }
+}
+
+static void print_findings_json(const struct rotarr_guard_findings *f)
+{
+    const struct rotarr_guard_finding *item;
+    size_t i;
+
+    fputs("{\"findings\":[", stdout);
+    for (i = 0; i < f->count; i++) {
+        item = &f->items[i];
+        fputs(i > 0 ? ",{\"path\":" : "{\"path\":", stdout);
+        cmd_json_string(stdout, item->path);
+        printf(",\"line\":%zu,\"what\":", item->line);
+        cmd_json_string(stdout, item->what);
+        fputs(",\"commit\":", stdout);
+        cmd_json_string(stdout, item->commit);
+        fputc('}', stdout);
+    }
+    printf("],\"more\":%zu}\n", f->dropped);
+}
+
+/* Prints the findings and returns the exit status. */
+static int report_findings(const struct rotarr_guard_findings *f,
+                           const char *where)
+{
+    size_t total = f->count + f->dropped;
+
+    if (cmd_globals.json) {
+        print_findings_json(f);
+    } else {
+        print_findings_text(f);
+    }
+    if (total == 0) {
+        return 0;
+    }
+    cmd_error("%zu finding%s in %s; remove the secrets from %s, or encrypt "
+              "the env files",
+              total, total == 1 ? "" : "s", where,
+              strcmp(where, "the staged files") == 0 ? "the index"
+                                                     : "those files");
+    return ROTARR_NO;
+}
+
+static int scan(const struct hook_options *o)
+{
+    struct rotarr_error err = ROTARR_ERROR_INIT;
+    struct rotarr_guard_findings findings = ROTARR_GUARD_FINDINGS_INIT;
+    struct rotarr_stack_options opts;
+    struct rotarr_guard *guard;
+    const char *where = "the staged files";
+    int rc, status;
+
+    guard = rotarr_guard_new(&err);
+    if (guard == NULL) {
+        return cmd_report(&err);
+    }
+    cmd_stack_options(&opts);
+    rc = rotarr_guard_learn_stack(guard, &opts, &err);
+    if (rc == 0 && strcmp(o->action, "run") == 0) {
+        rc = rotarr_guard_check_staged(guard, &findings, &err);
+    } else if (rc == 0 && o->range != NULL) {
+        rc = rotarr_guard_check_range(guard, o->range, &findings, &err);
+        where = "the commits of the range";
+    } else if (rc == 0) {
+        rc = rotarr_guard_check_tree(guard, NULL, &findings, &err);
+        where = "the files of HEAD";
+    }
+    status = rc < 0 ? cmd_report(&err) : report_findings(&findings, where);
+    rotarr_guard_findings_release(&findings);
+    rotarr_guard_free(guard);
+    return status;
+}
+
+static void print_install(const struct rotarr_hook_status *st)
+{
+    if (st->hooks_path_scope != NULL &&
+        strcmp(st->hooks_path_scope, "local") != 0 &&
+        strcmp(st->hooks_path_scope, "worktree") != 0) {
+        cmd_error("warning: core.hooksPath is set in the %s git config, so "
+                  "the hook in '%s' runs for every repository that uses it",
+                  st->hooks_path_scope, st->hooks_dir);
+    }
+    if (st->kept) {
+        cmd_notice("kept the existing pre-commit hook as '%s/%s'; it runs "
+                   "first",
+                   st->hooks_dir, ROTARR_HOOK_SAVED_NAME);
+    }
+    cmd_notice("%s the pre-commit guard in '%s/%s'",
+               st->updated ? "updated" : "installed", st->hooks_dir,
+               ROTARR_HOOK_NAME);
+}
+
+static int install(const struct hook_options *o)
+{
+    struct rotarr_error err = ROTARR_ERROR_INIT;
+    struct rotarr_hook_status st = ROTARR_HOOK_STATUS_INIT;
+    int rc, status = 0;
+
+    rc = rotarr_hook_install(cmd_globals.dir, o->force, &st, &err);
+    if (rc < 0) {
+        status = cmd_report(&err);
+    } else if (rc > 0) {
+        cmd_error("the git hooks in '%s' are managed by %s, so no hook was "
+                  "installed; add this line to '%s' (or use '--force'):",
+                  st.hooks_dir, st.manager, st.manager_file);
+        cmd_fputs_safe(st.manager_line, stdout);
+        fputc('\n', stdout);
+        status = ROTARR_NO;
+    } else {
+        print_install(&st);
+    }
+    rotarr_hook_status_release(&st);
+    return status;
+}
+
+static int uninstall(void)
+{
+    struct rotarr_error err = ROTARR_ERROR_INIT;
+    struct rotarr_hook_status st = ROTARR_HOOK_STATUS_INIT;
+    int status = 0;
+
+    if (rotarr_hook_uninstall(&st, &err) < 0) {
+        status = cmd_report(&err);
+    } else if (st.restored) {
+        cmd_notice("removed the pre-commit guard and put back the previous "
+                   "hook in '%s/%s'",
+                   st.hooks_dir, ROTARR_HOOK_NAME);
+    } else {
+        cmd_notice("removed the pre-commit guard from '%s'", st.hooks_dir);
+    }
+    rotarr_hook_status_release(&st);
+    return status;
+}
+
+int cmd_hook(int argc, char **argv)
+{
+    struct hook_options o;
+    int status;
+
+    memset(&o, 0, sizeof(o));
+    status = parse_options(argc, argv, &o);
+    if (status != 0) {
+        return status < 0 ? 0 : status;
+    }
+    status = check_usage(&o);
+    if (status != 0) {
+        return status;
+    }
+    /* A git child that exits early must fail a write, not kill rotarr. */
+    signal(SIGPIPE, SIG_IGN);
+    if (strcmp(o.action, "install") == 0) {
+        return install(&o);
+    }
+    if (strcmp(o.action, "uninstall") == 0) {
+        return uninstall();
+    }
+    if (strcmp(o.action, "run") == 0 || strcmp(o.action, "check") == 0) {
+        return scan(&o);
+    }
+    return cmd_usage_error(HOOK_SYNOPSIS,
+                           "'%s' is not a hook action; use install, "
+                           "uninstall, run or check",
+                           o.action);
+}
