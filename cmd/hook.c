@@ -1,8 +1,10 @@
 #include "rotarr/compat.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "rotarr/guard.h"
@@ -92,6 +94,13 @@ static int check_usage(const struct hook_options *o)
 {
     int is_check = strcmp(o->action, "check") == 0;
 
+    if (!is_check && strcmp(o->action, "install") != 0 &&
+        strcmp(o->action, "uninstall") != 0 && strcmp(o->action, "run") != 0) {
+        return cmd_usage_error(HOOK_SYNOPSIS,
+                               "'%s' is not a hook action; use install, "
+                               "uninstall, run or check",
+                               o->action);
+    }
     if (o->force && strcmp(o->action, "install") != 0) {
         return cmd_usage_error(HOOK_SYNOPSIS,
                                "'--force' is an option of 'hook install'");
@@ -167,6 +176,22 @@ static int report_findings(const struct rotarr_guard_findings *f,
               strcmp(where, "the staged files") == 0 ? "the index"
                                                      : "those files");
     return ROTARR_NO;
+}
+
+/*
+ * Moves into the stack directory, so that git works on the repository
+ * that holds the stack.  'hook run' stays where git runs the hook (the
+ * top of the working tree), because GIT_INDEX_FILE may be relative to it.
+ */
+static int enter_stack_dir(void)
+{
+    if (chdir(cmd_globals.dir) != 0) {
+        cmd_error("cannot enter the stack directory '%s': %s",
+                  cmd_globals.dir, strerror(errno));
+        return ROTARR_EFILE;
+    }
+    cmd_globals.dir = ".";
+    return 0;
 }
 
 static int scan(const struct hook_options *o)
@@ -276,17 +301,17 @@ int cmd_hook(int argc, char **argv)
     }
     /* A git child that exits early must fail a write, not kill rotarr. */
     signal(SIGPIPE, SIG_IGN);
+    if (strcmp(o.action, "run") != 0) {
+        status = enter_stack_dir();
+        if (status != 0) {
+            return status;
+        }
+    }
     if (strcmp(o.action, "install") == 0) {
         return install(&o);
     }
     if (strcmp(o.action, "uninstall") == 0) {
         return uninstall();
     }
-    if (strcmp(o.action, "run") == 0 || strcmp(o.action, "check") == 0) {
-        return scan(&o);
-    }
-    return cmd_usage_error(HOOK_SYNOPSIS,
-                           "'%s' is not a hook action; use install, "
-                           "uninstall, run or check",
-                           o.action);
+    return scan(&o);
 }

@@ -264,7 +264,7 @@ void rotarr_guard_free(struct rotarr_guard *guard);
 
 /* What rotarr_hook_install and rotarr_hook_uninstall did. */
 struct rotarr_hook_status {
-    char *hooks_dir; /* as 'git rev-parse --git-path hooks' printed it */
+    char *hooks_dir; /* absolute, from 'git rev-parse --git-path hooks' */
     /* The config scope ("global", "system", "local", "worktree") that
      * sets core.hooksPath, or NULL when it is not set. */
     char *hooks_path_scope;

@@ -92,8 +92,9 @@ static int hook_contains(const char *path, const char *text)
 static int fill_hooks_dir(struct rotarr_hook_status *status,
                           struct rotarr_error *err)
 {
-    static const char *const argv[] = { "git", "rev-parse", "--git-path",
-                                        "hooks", NULL };
+    static const char *const argv[] = { "git", "rev-parse",
+                                        "--path-format=absolute",
+                                        "--git-path", "hooks", NULL };
 
     status->hooks_dir = guard_git_line(argv, err);
     if (status->hooks_dir == NULL) {
