@@ -1,0 +1,163 @@
+/*
+ * Output files that appear only when complete, so that a failed
+ * decryption leaves no partial plaintext and never replaces a good file.
+ */
+#include "rotarr/compat.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "rotarr/age.h"
+#include "rotarr/buf.h"
+#include "rotarr/fileio.h"
+
+#define TEMP_ATTEMPTS 16
+
+struct rotarr_age_outfile {
+    char *path;
+    char *temp;
+    char *dir;
+    int fd;
+};
+
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+
+    if (slash == NULL) {
+        return strdup(".");
+    }
+    if (slash == path) {
+        return strdup("/");
+    }
+    return strndup(path, (size_t)(slash - path));
+}
+
+static int open_temp(struct rotarr_age_outfile *file,
+                     struct rotarr_error *err)
+{
+    struct rotarr_buf name = ROTARR_BUF_INIT;
+    const char *slash = strrchr(file->path, '/');
+    const char *base = slash != NULL ? slash + 1 : file->path;
+    unsigned char random[8];
+    char suffix[2 * sizeof(random) + 1];
+    int attempt;
+
+    for (attempt = 0; attempt < TEMP_ATTEMPTS && file->fd < 0; attempt++) {
+        randombytes_buf(random, sizeof(random));
+        sodium_bin2hex(suffix, sizeof(suffix), random, sizeof(random));
+        rotarr_buf_reset(&name);
+        if (rotarr_buf_printf(&name, err, "%s/.%.64s.rotarr-%s", file->dir,
+                              base, suffix) < 0) {
+            break;
+        }
+        file->fd = open(name.data, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW
+                                       | O_CLOEXEC, 0600);
+        if (file->fd < 0 && errno != EEXIST) {
+            rotarr_error_set(err, ROTARR_EFILE, "cannot create a temporary "
+                             "file in '%s': %s", file->dir, strerror(errno));
+            break;
+        }
+    }
+    if (file->fd < 0) {
+        if (attempt == TEMP_ATTEMPTS) {
+            rotarr_error_set(err, ROTARR_EFILE, "cannot create a temporary "
+                             "file in '%s': every name tried exists",
+                             file->dir);
+        }
+        rotarr_buf_release(&name);
+        return -1;
+    }
+    file->temp = rotarr_buf_detach(&name, NULL);
+    /* The umask may have taken bits off 0600. */
+    return fchmod(file->fd, 0600);
+}
+
+struct rotarr_age_outfile *rotarr_age_outfile_open(const char *path,
+                                                   struct rotarr_error *err)
+{
+    struct rotarr_age_outfile *file = calloc(1, sizeof(*file));
+    struct stat st;
+
+    if (file == NULL) {
+        rotarr_error_set(err, ROTARR_EFILE, "out of memory");
+        return NULL;
+    }
+    file->fd = -1;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        rotarr_error_set(err, ROTARR_EFILE, "'%s' is a directory", path);
+        goto fail;
+    }
+    file->path = strdup(path);
+    file->dir = dir_of(path);
+    if (file->path == NULL || file->dir == NULL) {
+        rotarr_error_set(err, ROTARR_EFILE, "out of memory");
+        goto fail;
+    }
+    if (open_temp(file, err) < 0) {
+        goto fail;
+    }
+    return file;
+
+fail:
+    rotarr_age_outfile_abort(file);
+    return NULL;
+}
+
+int rotarr_age_outfile_fd(const struct rotarr_age_outfile *file)
+{
+    return file->fd;
+}
+
+int rotarr_age_outfile_commit(struct rotarr_age_outfile *file,
+                              struct rotarr_error *err)
+{
+    int ret = -1;
+
+    if (fsync(file->fd) != 0) {
+        rotarr_error_set(err, ROTARR_EFILE, "cannot sync '%s': %s",
+                         file->temp, strerror(errno));
+        goto out;
+    }
+    ret = close(file->fd);
+    file->fd = -1;
+    if (ret != 0) {
+        rotarr_error_set(err, ROTARR_EFILE, "cannot write '%s': %s",
+                         file->temp, strerror(errno));
+        goto out;
+    }
+    ret = rename(file->temp, file->path);
+    if (ret != 0) {
+        rotarr_error_set(err, ROTARR_EFILE, "cannot rename '%s' to '%s': %s",
+                         file->temp, file->path, strerror(errno));
+        goto out;
+    }
+    free(file->temp);
+    file->temp = NULL;
+    ret = rotarr_dir_sync(file->dir, err);
+
+out:
+    rotarr_age_outfile_abort(file);
+    return ret;
+}
+
+void rotarr_age_outfile_abort(struct rotarr_age_outfile *file)
+{
+    if (file == NULL) {
+        return;
+    }
+    if (file->fd >= 0) {
+        close(file->fd);
+    }
+    if (file->temp != NULL) {
+        unlink(file->temp);
+    }
+    free(file->temp);
+    free(file->path);
+    free(file->dir);
+    free(file);
+}
