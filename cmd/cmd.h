@@ -18,6 +18,14 @@
  * One synopsis per verb, used by both 'rotarr --help' and
  * 'rotarr VERB --help'.
  */
+#define DECRYPT_SYNOPSIS \
+    "rotarr decrypt [-o <output>] [-i <identity-file>]... [<input>]"
+#define EDIT_SYNOPSIS "rotarr edit <file>"
+#define ENCRYPT_SYNOPSIS \
+    "rotarr encrypt [-a] [-o <output>] (-r <recipient> | -R <path> | -i <path>)...\n" \
+    "                      [<input>]\n" \
+    "       rotarr encrypt [-a] [-o <output>] -p [<input>]"
+#define EXEC_SYNOPSIS "rotarr exec [--env-file <file>] -- <command> [<arg>...]"
 #define GEN_SYNOPSIS \
     "rotarr gen [-l <length> | -b <bits>] [-c (alnum | urlsafe | hex | base64url | words)]\n" \
     "           [--weak] [<count>]"
@@ -25,6 +33,7 @@
     "rotarr hook (install [--force] | uninstall | run |\n" \
     "             check [--all | <rev-range>])"
 #define INSPECT_SYNOPSIS "rotarr inspect [--json]"
+#define KEYGEN_SYNOPSIS "rotarr keygen [-o <output>] [-y [<input>]]"
 #define POSTGRES_SYNOPSIS \
     "rotarr postgres [--service <name>] [--user <role>] [--var <name>]\n" \
     "                [--host <host>] [--port <port>] [--dbname <db>] [--sslmode <mode>]\n" \
@@ -138,9 +147,14 @@ int cmd_report_rotation(const struct rotarr_stack *stack,
                         int restart);
 
 /* Verb entry points: each returns the process exit status. */
+int cmd_decrypt(int argc, char **argv);
+int cmd_edit(int argc, char **argv);
+int cmd_encrypt(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_hook(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
 int cmd_postgres(int argc, char **argv);
 int cmd_resume(int argc, char **argv);
 

@@ -18,11 +18,18 @@ struct command {
 };
 
 static const struct command commands[] = {
+    { "decrypt", cmd_decrypt, DECRYPT_SYNOPSIS, "decrypt an age file" },
+    { "edit", cmd_edit, EDIT_SYNOPSIS, "edit an age-encrypted file in place" },
+    { "encrypt", cmd_encrypt, ENCRYPT_SYNOPSIS,
+      "encrypt a file to age recipients or a passphrase" },
+    { "exec", cmd_exec, EXEC_SYNOPSIS,
+      "run a command with the variables of an encrypted env file" },
     { "gen", cmd_gen, GEN_SYNOPSIS, "print strong random passwords" },
     { "hook", cmd_hook, HOOK_SYNOPSIS,
       "install a git pre-commit guard that refuses plaintext secrets" },
     { "inspect", cmd_inspect, INSPECT_SYNOPSIS,
       "show the services, secrets and occurrences rotarr found" },
+    { "keygen", cmd_keygen, KEYGEN_SYNOPSIS, "generate an age identity" },
     { "postgres", cmd_postgres, POSTGRES_SYNOPSIS,
       "change a live Postgres role's password and every copy of it" },
     { "resume", cmd_resume, RESUME_SYNOPSIS,

@@ -1,0 +1,353 @@
+#include "rotarr/compat.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "age_util.h"
+#include "cmd.h"
+#include "rotarr/fileio.h"
+
+/* The terminal whose echo is off while a passphrase is read, so that a
+ * signal handler can turn it back on. */
+static int tty_fd = -1;
+static struct termios tty_saved;
+
+static const int tty_signals[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM };
+#define TTY_SIGNAL_COUNT (sizeof(tty_signals) / sizeof(tty_signals[0]))
+
+static void restore_tty_and_raise(int sig)
+{
+    if (tty_fd >= 0) {
+        tcsetattr(tty_fd, TCSANOW, &tty_saved);
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void tty_write(int fd, const char *text)
+{
+    size_t len = strlen(text);
+    ssize_t n;
+
+    while (len > 0) {
+        n = write(fd, text, len);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return;
+        }
+        text += n;
+        len -= (size_t)n;
+    }
+}
+
+/* Reads one line into secret; returns its length, or -1 when it is too
+ * long or the read fails. */
+static ssize_t read_line(int fd, struct rotarr_secret *secret)
+{
+    char *bytes = rotarr_secret_data(secret);
+    size_t len = 0, max = rotarr_secret_len(secret);
+    int too_long = 0;
+    ssize_t n;
+    char c;
+
+    for (;;) {
+        n = read(fd, &c, 1);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0 || c == '\n') {
+            break;
+        }
+        if (len == max) {
+            too_long = 1;
+        } else {
+            bytes[len++] = c;
+        }
+    }
+    c = 0;
+    if (n < 0 || too_long) {
+        return -1;
+    }
+    if (len > 0 && bytes[len - 1] == '\r') {
+        len--;
+    }
+    return (ssize_t)len;
+}
+
+/* Reads a line from the terminal fd with echo off. */
+static ssize_t read_hidden(int fd, struct rotarr_secret *secret)
+{
+    struct sigaction action, old[TTY_SIGNAL_COUNT];
+    struct termios quiet;
+    ssize_t len;
+    size_t i;
+
+    if (tcgetattr(fd, &tty_saved) != 0) {
+        return read_line(fd, secret);
+    }
+    memset(&action, 0, sizeof(action));
+    action.sa_handler = restore_tty_and_raise;
+    sigemptyset(&action.sa_mask);
+    tty_fd = fd;
+    for (i = 0; i < TTY_SIGNAL_COUNT; i++) {
+        sigaction(tty_signals[i], &action, &old[i]);
+    }
+    quiet = tty_saved;
+    quiet.c_lflag &= ~(tcflag_t)ECHO;
+    tcsetattr(fd, TCSANOW, &quiet);
+    len = read_line(fd, secret);
+    tcsetattr(fd, TCSANOW, &tty_saved);
+    for (i = 0; i < TTY_SIGNAL_COUNT; i++) {
+        sigaction(tty_signals[i], &old[i], NULL);
+    }
+    tty_fd = -1;
+    tty_write(fd, "\n");
+    return len;
+}
+
+struct rotarr_secret *cmd_age_read_tty(const char *prompt,
+                                       struct rotarr_error *err)
+{
+    struct rotarr_secret *secret;
+    ssize_t len;
+    int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+    if (fd < 0) {
+        rotarr_error_set(err, ROTARR_EUSAGE, "cannot ask for a passphrase: "
+                         "no terminal ('/dev/tty': %s); passphrases are "
+                         "read only from a terminal", strerror(errno));
+        return NULL;
+    }
+    secret = rotarr_secret_alloc(ROTARR_AGE_PASSPHRASE_MAX, err);
+    if (secret != NULL) {
+        tty_write(fd, prompt);
+        len = read_hidden(fd, secret);
+        if (len < 0) {
+            rotarr_secret_free(secret);
+            secret = NULL;
+            rotarr_error_set(err, ROTARR_EUSAGE, "cannot read the "
+                             "passphrase: longer than %d bytes, or the "
+                             "terminal failed", ROTARR_AGE_PASSPHRASE_MAX);
+        } else {
+            rotarr_secret_truncate(secret, (size_t)len);
+        }
+    }
+    close(fd);
+    return secret;
+}
+
+struct rotarr_secret *cmd_age_prompt(void *ctx, struct rotarr_error *err)
+{
+    int *asked = ctx;
+
+    if (asked != NULL) {
+        *asked = 1;
+    }
+    return cmd_age_read_tty("Enter passphrase: ", err);
+}
+
+struct rotarr_secret *cmd_age_new_passphrase(struct rotarr_error *err)
+{
+    struct rotarr_secret *first, *second = NULL;
+
+    first = cmd_age_read_tty("Enter passphrase: ", err);
+    if (first == NULL) {
+        return NULL;
+    }
+    if (rotarr_secret_len(first) == 0) {
+        rotarr_error_set(err, ROTARR_EUSAGE, "empty passphrase; type one, "
+                         "or make one with 'rotarr gen -c words'");
+        goto fail;
+    }
+    second = cmd_age_read_tty("Confirm passphrase: ", err);
+    if (second == NULL) {
+        goto fail;
+    }
+    if (!rotarr_secret_equal(first, second)) {
+        rotarr_error_set(err, ROTARR_EUSAGE, "the passphrases do not "
+                         "match");
+        goto fail;
+    }
+    rotarr_secret_free(second);
+    return first;
+
+fail:
+    rotarr_secret_free(first);
+    rotarr_secret_free(second);
+    return NULL;
+}
+
+int cmd_age_open_input(const char *path, struct rotarr_age_fd *file,
+                       struct rotarr_error *err)
+{
+    struct stat st;
+
+    if (path == NULL || strcmp(path, "-") == 0) {
+        file->fd = STDIN_FILENO;
+        file->name = "standard input";
+        return 0;
+    }
+    file->name = path;
+    file->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (file->fd < 0) {
+        return rotarr_error_set(err, ROTARR_EFILE, "cannot open '%s': %s",
+                                path, strerror(errno));
+    }
+    if (fstat(file->fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        close(file->fd);
+        file->fd = -1;
+        return rotarr_error_set(err, ROTARR_EFILE, "'%s' is a directory",
+                                path);
+    }
+    return 0;
+}
+
+void cmd_age_close_input(struct rotarr_age_fd *file)
+{
+    if (file->fd > STDIN_FILENO) {
+        close(file->fd);
+    }
+    file->fd = -1;
+}
+
+int cmd_age_keys_load(struct cmd_age_keys *keys, const char *const *paths,
+                      size_t count, struct rotarr_error *err)
+{
+    size_t i;
+
+    memset(keys, 0, sizeof(*keys));
+    keys->ids = rotarr_age_identities_new(err);
+    if (keys->ids == NULL) {
+        return -1;
+    }
+    rotarr_age_identities_set_prompt(keys->ids, cmd_age_prompt, &keys->asked);
+    for (i = 0; i < count; i++) {
+        if (rotarr_age_identities_add_file(keys->ids, paths[i], err) < 0) {
+            return -1;
+        }
+    }
+    if (count > 0) {
+        return 0;
+    }
+    switch (rotarr_age_identities_add_default(keys->ids, &keys->missing)) {
+    case -1:
+        *err = keys->missing;
+        return -1;
+    case 1:
+        return 0;
+    default:
+        rotarr_error_clear(&keys->missing);
+        return 0;
+    }
+}
+
+int cmd_age_keys_report(const struct cmd_age_keys *keys,
+                        const struct rotarr_error *err,
+                        enum rotarr_age_failure failure)
+{
+    if (failure == ROTARR_AGE_FAIL_NO_MATCH && keys->ids != NULL &&
+        !keys->asked &&
+        keys->missing.code != ROTARR_OK &&
+        rotarr_age_identities_count(keys->ids) == 0) {
+        return cmd_report(&keys->missing);
+    }
+    return cmd_report(err);
+}
+
+void cmd_age_keys_release(struct cmd_age_keys *keys)
+{
+    rotarr_age_identities_free(keys->ids);
+    keys->ids = NULL;
+}
+
+static int decrypt_bytes(const char *path, const char *bytes, size_t len,
+                         struct rotarr_secret **out)
+{
+    struct rotarr_error err = ROTARR_ERROR_INIT;
+    enum rotarr_age_failure failure = ROTARR_AGE_FAIL_IO;
+    struct cmd_age_keys keys;
+    int status = ROTARR_OK;
+
+    if (cmd_age_keys_load(&keys, NULL, 0, &err) < 0) {
+        status = cmd_report(&err);
+        goto out;
+    }
+    *out = rotarr_age_decrypt_buf(keys.ids, bytes, len, &failure, &err);
+    if (*out == NULL) {
+        rotarr_error_prefix(&err, "cannot decrypt '%s'", path);
+        status = cmd_age_keys_report(&keys, &err, failure);
+    }
+
+out:
+    cmd_age_keys_release(&keys);
+    return status;
+}
+
+int cmd_age_load_file(const char *path, struct rotarr_secret **out,
+                      int *encrypted)
+{
+    struct rotarr_error err = ROTARR_ERROR_INIT;
+    char *bytes;
+    size_t len;
+    int status;
+
+    *out = NULL;
+    if (rotarr_file_read(path, 0, &bytes, &len, &err) < 0) {
+        return cmd_report(&err);
+    }
+    *encrypted = rotarr_age_is_encrypted(bytes, len);
+    if (*encrypted) {
+        status = decrypt_bytes(path, bytes, len, out);
+    } else {
+        *out = rotarr_secret_new(bytes, len, &err);
+        status = *out == NULL ? cmd_report(&err) : ROTARR_OK;
+    }
+    sodium_memzero(bytes, len);
+    free(bytes);
+    return status;
+}
+
+int cmd_age_output_open(struct cmd_age_output *out, const char *path,
+                        struct rotarr_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    out->sink.write = rotarr_age_fd_write;
+    out->sink.ctx = &out->fd;
+    if (path == NULL || strcmp(path, "-") == 0) {
+        out->fd.fd = STDOUT_FILENO;
+        out->fd.name = "standard output";
+        return 0;
+    }
+    out->file = rotarr_age_outfile_open(path, err);
+    if (out->file == NULL) {
+        return -1;
+    }
+    out->fd.fd = rotarr_age_outfile_fd(out->file);
+    out->fd.name = path;
+    return 0;
+}
+
+int cmd_age_output_finish(struct cmd_age_output *out, int ok,
+                          struct rotarr_error *err)
+{
+    struct rotarr_age_outfile *file = out->file;
+
+    out->file = NULL;
+    if (file == NULL) {
+        return 0;
+    }
+    if (!ok) {
+        rotarr_age_outfile_abort(file);
+        return 0;
+    }
+    return rotarr_age_outfile_commit(file, err);
+}

@@ -1,0 +1,358 @@
+#include "rotarr/compat.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "age_util.h"
+#include "cmd.h"
+#include "rotarr/buf.h"
+#include "rotarr/fileio.h"
+
+#define EDIT_HELP                                                            \
+    "\n"                                                                     \
+    "Decrypts <file> to a private temporary file (mode 0600 in a 0700\n"    \
+    "directory, in memory when /dev/shm or $XDG_RUNTIME_DIR exists), runs\n" \
+    "$VISUAL or $EDITOR on it, and when the content changed encrypts it\n" \
+    "again to the recipients in <dir>/.rotarr/recipients, replacing\n"     \
+    "<file> atomically.  A missing <file> starts empty.  The temporary\n"  \
+    "file is overwritten and removed on every exit path.\n"
+
+/* Where the plaintext lives while the editor runs. */
+struct edit_session {
+    const char *target;
+    struct rotarr_buf recipients;
+    struct rotarr_buf dir;
+    struct rotarr_buf temp;
+    struct rotarr_secret *before;
+};
+
+/* Exit status of the child when /bin/sh cannot be run. */
+#define EXEC_FAILED_STATUS 127
+
+static volatile sig_atomic_t edit_signal;
+
+static void note_signal(int sig)
+{
+    edit_signal = sig;
+}
+
+/* Returns -1 to go on, or the exit status. */
+static int edit_parse(int argc, char **argv, const char **target)
+{
+    static const struct option longopts[] = {
+        CMD_GLOBAL_LONGOPTS,
+        { NULL, 0, NULL, 0 },
+    };
+    int opt, status;
+
+    while ((opt = getopt_long(argc, argv, ":" CMD_GLOBAL_SHORTOPTS "h",
+                              longopts, NULL)) != -1) {
+        if (opt == 'h' || opt == CMD_OPT_HELP) {
+            cmd_print_usage(stdout, EDIT_SYNOPSIS);
+            fputs(EDIT_HELP, stdout);
+            return 0;
+        }
+        if (opt == '?' || opt == ':') {
+            return cmd_usage_error(EDIT_SYNOPSIS, "%s option '%s'",
+                                   opt == ':' ? "missing value for"
+                                              : "unknown", argv[optind - 1]);
+        }
+        status = cmd_global_option(opt, optarg, EDIT_SYNOPSIS);
+        if (status <= 0) {
+            return status < 0 ? ROTARR_EUSAGE
+                              : cmd_usage_error(EDIT_SYNOPSIS, "unknown "
+                                                "option '%s'",
+                                                argv[optind - 1]);
+        }
+    }
+    if (argc - optind != 1) {
+        return cmd_usage_error(EDIT_SYNOPSIS, argc == optind
+                               ? "no file to edit" : "only one file can be "
+                               "edited at a time");
+    }
+    *target = argv[optind];
+    return -1;
+}
+
+/* A directory in memory when the system has one, so that the plaintext
+ * never reaches a disk. */
+static const char *temp_base(void)
+{
+    const char *candidates[3];
+    struct stat st;
+    size_t i;
+
+    candidates[0] = getenv("XDG_RUNTIME_DIR");
+    candidates[1] = "/dev/shm";
+    candidates[2] = getenv("TMPDIR");
+    for (i = 0; i < 3; i++) {
+        if (candidates[i] != NULL && candidates[i][0] == '/' &&
+            stat(candidates[i], &st) == 0 && S_ISDIR(st.st_mode) &&
+            access(candidates[i], W_OK | X_OK) == 0) {
+            return candidates[i];
+        }
+    }
+    return "/tmp";
+}
+
+/* Writes the plaintext to a new 0600 file, named like the target without
+ * ".age" so that the editor picks the right syntax, in a new 0700
+ * directory. */
+static int write_temp(struct edit_session *s, struct rotarr_error *err)
+{
+    const char *slash = strrchr(s->target, '/');
+    const char *base = slash != NULL ? slash + 1 : s->target;
+    size_t len = strlen(base);
+
+    if (len > 4 && strcmp(base + len - 4, ".age") == 0) {
+        len -= 4;
+    }
+    if (rotarr_buf_printf(&s->dir, err, "%s/rotarr-edit.XXXXXX",
+                          temp_base()) < 0) {
+        return -1;
+    }
+    if (mkdtemp(s->dir.data) == NULL) {
+        rotarr_buf_reset(&s->dir);
+        return rotarr_error_set(err, ROTARR_EFILE, "cannot create a private "
+                                "directory: %s", strerror(errno));
+    }
+    if (rotarr_buf_printf(&s->temp, err, "%s/%.*s", s->dir.data, (int)len,
+                          base) < 0) {
+        return -1;
+    }
+    return rotarr_file_create_secret(s->temp.data,
+                                     rotarr_secret_data(s->before),
+                                     rotarr_secret_len(s->before), err);
+}
+
+/* Overwrites a regular file with zeros before removing it. */
+static void wipe_file(const char *path)
+{
+    static const char zeros[4096];
+    struct stat st;
+    off_t left;
+    ssize_t n = 1;
+    int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+
+    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        for (left = st.st_size; left > 0 && n > 0; left -= n) {
+            n = write(fd, zeros, left < (off_t)sizeof(zeros)
+                                     ? (size_t)left : sizeof(zeros));
+        }
+        fsync(fd);
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+    unlink(path);
+}
+
+/* Wipes and removes everything in the private directory, editor backup
+ * and swap files included, and the directory itself. */
+static void remove_temp(struct edit_session *s)
+{
+    struct rotarr_buf path = ROTARR_BUF_INIT;
+    struct dirent *entry;
+    DIR *dir;
+
+    if (s->dir.len == 0 || (dir = opendir(s->dir.data)) == NULL) {
+        return;
+    }
+    while ((entry = readdir(dir)) != NULL) {
+        if (strcmp(entry->d_name, ".") == 0 ||
+            strcmp(entry->d_name, "..") == 0) {
+            continue;
+        }
+        rotarr_buf_reset(&path);
+        if (rotarr_buf_printf(&path, NULL, "%s/%s", s->dir.data,
+                              entry->d_name) == 0) {
+            wipe_file(path.data);
+        }
+    }
+    closedir(dir);
+    rotarr_buf_release(&path);
+    if (rmdir(s->dir.data) != 0) {
+        cmd_error("cannot remove the temporary directory '%s': %s; remove "
+                  "it by hand", s->dir.data, strerror(errno));
+    }
+}
+
+/* Runs the editor on the temporary file; returns 0 when it exits 0. */
+static int run_editor(const struct edit_session *s, struct rotarr_error *err)
+{
+    struct rotarr_buf script = ROTARR_BUF_INIT;
+    const char *editor = getenv("VISUAL");
+    pid_t pid;
+    int wstatus = 0;
+
+    if (editor == NULL || editor[0] == '\0') {
+        editor = getenv("EDITOR");
+    }
+    if (editor == NULL || editor[0] == '\0') {
+        editor = "vi";
+    }
+    /* The editor may carry arguments ("code --wait"), as with git. */
+    if (rotarr_buf_printf(&script, err, "%s \"$@\"", editor) < 0) {
+        return -1;
+    }
+    fflush(NULL);
+    pid = fork();
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", script.data, editor, s->temp.data,
+              (char *)NULL);
+        _exit(EXEC_FAILED_STATUS);
+    }
+    rotarr_buf_release(&script);
+    if (pid < 0) {
+        return rotarr_error_set(err, ROTARR_EFILE, "cannot start the "
+                                "editor: %s", strerror(errno));
+    }
+    while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+        if (edit_signal != 0) {
+            kill(pid, SIGTERM);
+        }
+    }
+    if (edit_signal != 0 || !WIFEXITED(wstatus) ||
+        WEXITSTATUS(wstatus) != 0) {
+        return rotarr_error_set(err, ROTARR_EFILE, "the editor '%s' failed "
+                                "or was stopped; '%s' was not changed",
+                                editor, s->target);
+    }
+    return 0;
+}
+
+/* Encrypts the edited text when it changed. */
+static int save(const struct edit_session *s, struct rotarr_error *err)
+{
+    char *bytes;
+    size_t len;
+    int ret;
+
+    if (rotarr_file_read(s->temp.data, 0, &bytes, &len, err) < 0) {
+        return -1;
+    }
+    if (len == rotarr_secret_len(s->before) &&
+        (len == 0 || sodium_memcmp(bytes, rotarr_secret_data(s->before),
+                                   len) == 0)) {
+        cmd_notice("no change; '%s' was left as it was", s->target);
+        ret = 0;
+    } else {
+        ret = rotarr_age_encrypt_buf_to_file(s->target, s->recipients.data,
+                                             bytes, len, err);
+    }
+    sodium_memzero(bytes, len);
+    free(bytes);
+    return ret;
+}
+
+/* Decrypts the target, or starts empty when it does not exist. */
+static int load_target(struct edit_session *s)
+{
+    struct rotarr_error err = ROTARR_ERROR_INIT;
+    int encrypted = 1, status;
+
+    if (access(s->target, F_OK) != 0 && errno == ENOENT) {
+        s->before = rotarr_secret_alloc(0, &err);
+        return s->before == NULL ? cmd_report(&err) : 0;
+    }
+    status = cmd_age_load_file(s->target, &s->before, &encrypted);
+    if (status == 0 && !encrypted) {
+        cmd_error("'%s' is not an age file; encrypt it first with 'rotarr "
+                  "encrypt -R %s'", s->target, s->recipients.data);
+        return ROTARR_EDECRYPT;
+    }
+    return status;
+}
+
+/* Checks the recipients file before anything is decrypted. */
+static int load_recipients(struct edit_session *s)
+{
+    struct rotarr_error err = ROTARR_ERROR_INIT;
+    struct rotarr_age_recipients *recipients;
+    int ret;
+
+    if (rotarr_buf_printf(&s->recipients, &err, "%s/%s", cmd_globals.dir,
+                          ROTARR_AGE_RECIPIENTS_FILE) < 0) {
+        return cmd_report(&err);
+    }
+    recipients = rotarr_age_recipients_new(&err);
+    ret = recipients == NULL ||
+          rotarr_age_recipients_add_file(recipients, s->recipients.data,
+                                         &err) < 0;
+    rotarr_age_recipients_free(recipients);
+    if (ret) {
+        cmd_report(&err);
+        cmd_error("'rotarr edit' encrypts to the recipients in '%s'; create "
+                  "it with one 'age1...' line per recipient",
+                  s->recipients.data);
+        return ROTARR_EFILE;
+    }
+    return 0;
+}
+
+static void set_signals(void (*handler)(int), int ignore_interrupt)
+{
+    struct sigaction action;
+
+    memset(&action, 0, sizeof(action));
+    sigemptyset(&action.sa_mask);
+    action.sa_handler = handler;
+    sigaction(SIGTERM, &action, NULL);
+    sigaction(SIGHUP, &action, NULL);
+    /* Ctrl-C belongs to the editor while it runs. */
+    action.sa_handler = ignore_interrupt ? SIG_IGN : SIG_DFL;
+    sigaction(SIGINT, &action, NULL);
+    sigaction(SIGQUIT, &action, NULL);
+}
+
+static int edit_run(struct edit_session *s)
+{
+    struct rotarr_error err = ROTARR_ERROR_INIT;
+    int status = load_recipients(s);
+
+    if (status == 0) {
+        status = load_target(s);
+    }
+    if (status != 0) {
+        return status;
+    }
+    set_signals(note_signal, 1);
+    if (write_temp(s, &err) < 0 || run_editor(s, &err) < 0 ||
+        save(s, &err) < 0) {
+        status = cmd_report(&err);
+    }
+    remove_temp(s);
+    set_signals(SIG_DFL, 0);
+    if (edit_signal != 0) {
+        raise(edit_signal);
+    }
+    return status;
+}
+
+int cmd_edit(int argc, char **argv)
+{
+    struct edit_session s;
+    int status;
+
+    memset(&s, 0, sizeof(s));
+    status = edit_parse(argc, argv, &s.target);
+    if (status >= 0) {
+        return status;
+    }
+    status = edit_run(&s);
+    rotarr_secret_free(s.before);
+    rotarr_buf_release(&s.recipients);
+    rotarr_buf_release(&s.dir);
+    rotarr_buf_release(&s.temp);
+    return status;
+}
