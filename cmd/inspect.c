@@ -136,8 +136,7 @@ static int add_secret(struct inspection *in, const char *variable,
         return -1;
     }
     in->count++;
-    return rotarr_stack_find_occurrences(in->stack, secret->value,
-                                         &secret->occurrences, err);
+    return 0;
 }
 
 static int add_server_secrets(struct inspection *in,
@@ -201,6 +200,34 @@ static int add_env_secrets(struct inspection *in, struct rotarr_error *err)
     return 0;
 }
 
+/* Finds the occurrences of every listed secret in one pass. */
+static int find_occurrences(struct inspection *in, struct rotarr_error *err)
+{
+    const struct rotarr_secret **values;
+    struct rotarr_occurrences *outs;
+    size_t i;
+    int ret;
+
+    values = calloc(in->count + 1, sizeof(*values));
+    outs = calloc(in->count + 1, sizeof(*outs));
+    if (values == NULL || outs == NULL) {
+        free(values);
+        free(outs);
+        return rotarr_error_set(err, ROTARR_EFILE, "out of memory");
+    }
+    for (i = 0; i < in->count; i++) {
+        values[i] = in->secrets[i].value;
+    }
+    ret = rotarr_stack_find_occurrences_many(in->stack, values, in->count,
+                                             outs, err);
+    for (i = 0; i < in->count; i++) {
+        in->secrets[i].occurrences = outs[i];
+    }
+    free(values);
+    free(outs);
+    return ret;
+}
+
 static int inspect_stack(struct inspection *in, struct rotarr_error *err)
 {
     const struct rotarr_compose *compose = rotarr_stack_compose(in->stack);
@@ -212,7 +239,10 @@ static int inspect_stack(struct inspection *in, struct rotarr_error *err)
             return -1;
         }
     }
-    return add_env_secrets(in, err);
+    if (add_env_secrets(in, err) < 0) {
+        return -1;
+    }
+    return find_occurrences(in, err);
 }
 
 static const char *occurrence_kind(enum rotarr_occurrence_kind kind)

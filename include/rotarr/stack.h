@@ -176,6 +176,17 @@ int rotarr_stack_expand(const struct rotarr_stack *stack, const char *text,
 const char *rotarr_stack_lookup(const struct rotarr_stack *stack,
                                 const char *name);
 
+/*
+ * Finds the occurrences of count secrets in one pass over the stack:
+ * outs[i] receives those of secrets[i].  Faster than one call of
+ * rotarr_stack_find_occurrences per secret when there are many.
+ */
+int rotarr_stack_find_occurrences_many(const struct rotarr_stack *stack,
+                                       const struct rotarr_secret *const *secrets,
+                                       size_t count,
+                                       struct rotarr_occurrences *outs,
+                                       struct rotarr_error *err);
+
 /* rotarr_stack_lookup as a rotarr_lookup_fn; ctx is the stack. */
 const char *rotarr_stack_project_lookup(void *ctx, const char *name);
 

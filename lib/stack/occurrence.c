@@ -5,11 +5,9 @@
 
 #include <sodium.h>
 
+#include "matcher.h"
 #include "rotarr/url.h"
 #include "stack_private.h"
-
-/* Copies shorter than this inside longer values are not looked for. */
-#define MIN_TEXT_MATCH 8
 
 /* Maximum nesting of compose nodes walked. */
 #define MAX_DEPTH 64
@@ -17,8 +15,10 @@
 /* What the finder knows about the value it is searching. */
 struct value_scan {
     const struct rotarr_stack *stack;
-    const struct rotarr_secret *secret;
-    struct rotarr_occurrences *out;
+    const struct matcher *matcher;
+    struct rotarr_occurrences *outs; /* one list per secret */
+    const size_t *line_starts;       /* byte offset of each line */
+    size_t line_count;
     size_t file;
     const char *where;
     const char *text; /* the value as searched */
@@ -30,21 +30,59 @@ struct value_scan {
     const struct rotarr_ynode *node;
 };
 
-static void position_of(const struct rotarr_stack_file *file, size_t offset,
+/* Returns the 1-based line and column (in characters) of offset. */
+static void position_of(const struct value_scan *scan, size_t offset,
                         size_t *line, size_t *column)
 {
+    const struct rotarr_stack_file *file =
+        rotarr_stack_file(scan->stack, scan->file);
+    size_t low = 0;
+    size_t high = scan->line_count;
+    size_t mid;
     size_t i;
 
-    *line = 1;
+    while (high - low > 1) {
+        mid = low + (high - low) / 2;
+        if (scan->line_starts[mid] <= offset) {
+            low = mid;
+        } else {
+            high = mid;
+        }
+    }
+    *line = low + 1;
     *column = 1;
-    for (i = 0; i < offset && i < file->len; i++) {
-        if (file->bytes[i] == '\n') {
-            (*line)++;
-            *column = 1;
-        } else if (((unsigned char)file->bytes[i] & 0xc0) != 0x80) {
+    for (i = scan->line_starts[low]; i < offset && i < file->len; i++) {
+        if (((unsigned char)file->bytes[i] & 0xc0) != 0x80) {
             (*column)++;
         }
     }
+}
+
+/* Builds the table of line start offsets of a file. */
+static size_t *index_lines(const struct rotarr_stack_file *file,
+                           size_t *count, struct rotarr_error *err)
+{
+    size_t *starts;
+    size_t lines = 1;
+    size_t i;
+    size_t n = 1;
+
+    for (i = 0; i < file->len; i++) {
+        lines += file->bytes[i] == '\n';
+    }
+    starts = malloc(lines * sizeof(*starts));
+    if (starts == NULL) {
+        rotarr_error_set(err, ROTARR_EFILE, "out of memory");
+        return NULL;
+    }
+    starts[0] = 0;
+    for (i = 0; i < file->len; i++) {
+        if (file->bytes[i] == '\n') {
+            starts[n++] = i + 1;
+        }
+    }
+    *count = lines;
+    return starts;
 }
 
 static int already_found(const struct rotarr_occurrences *out,
@@ -63,14 +101,14 @@ static int already_found(const struct rotarr_occurrences *out,
     return 0;
 }
 
-static int add_occurrence(struct value_scan *scan,
+static int add_occurrence(struct value_scan *scan, size_t secret,
                           enum rotarr_occurrence_kind kind, size_t sub_start,
                           size_t sub_end, int in_url,
                           struct rotarr_error *err)
 {
     struct rotarr_occurrence occ;
     struct rotarr_occurrence *grown;
-    struct rotarr_occurrences *out = scan->out;
+    struct rotarr_occurrences *out = &scan->outs[secret];
 
     memset(&occ, 0, sizeof(occ));
     occ.file = scan->file;
@@ -90,8 +128,7 @@ static int add_occurrence(struct value_scan *scan,
     if (already_found(out, &occ)) {
         return 0;
     }
-    position_of(rotarr_stack_file(scan->stack, scan->file),
-                occ.direct ? occ.start : occ.value_start, &occ.line,
+    position_of(scan, occ.direct ? occ.start : occ.value_start, &occ.line,
                 &occ.column);
     occ.where = strdup(scan->where);
     if (occ.where == NULL) {
@@ -164,42 +201,39 @@ static int compose_unescape(const char *text, size_t len,
     return 0;
 }
 
-static int url_password_matches(struct value_scan *scan, const char *pw,
-                                size_t len, struct rotarr_error *err)
+/* Returns the index + 1 of the secret a URL password holds, or 0. */
+static size_t url_password_secret(struct value_scan *scan, const char *pw,
+                                  size_t len, struct rotarr_error *err)
 {
-    struct rotarr_buf encoded = ROTARR_BUF_INIT;
+    struct rotarr_buf unescaped = ROTARR_BUF_INIT;
     struct rotarr_buf decoded = ROTARR_BUF_INIT;
-    int match = 0;
+    size_t found = 0;
 
     if (scan->compose) {
-        if (compose_unescape(pw, len, &encoded, err) < 0) {
-            match = -1;
+        if (compose_unescape(pw, len, &unescaped, err) < 0) {
             goto out;
         }
-        pw = encoded.data != NULL ? encoded.data : "";
-        len = encoded.len;
+        pw = unescaped.data != NULL ? unescaped.data : "";
+        len = unescaped.len;
     }
-    if (rotarr_url_decode(pw, len, &decoded, NULL) < 0) {
-        goto out;
+    if (rotarr_url_decode(pw, len, &decoded, NULL) == 0) {
+        found = matcher_find_whole(scan->matcher, decoded.data, decoded.len,
+                                   0);
     }
-    match = decoded.len == rotarr_secret_len(scan->secret) &&
-            (decoded.len == 0 ||
-             sodium_memcmp(decoded.data, rotarr_secret_data(scan->secret),
-                           decoded.len) == 0);
 
 out:
-    if (encoded.data != NULL) {
-        sodium_memzero(encoded.data, encoded.len);
+    if (unescaped.data != NULL) {
+        sodium_memzero(unescaped.data, unescaped.len);
     }
     if (decoded.data != NULL) {
         sodium_memzero(decoded.data, decoded.len);
     }
-    rotarr_buf_release(&encoded);
+    rotarr_buf_release(&unescaped);
     rotarr_buf_release(&decoded);
-    return match;
+    return found;
 }
 
-/* Finds URL passwords equal to the secret; marks them in taken. */
+/* Finds URL passwords equal to a secret; marks them in taken. */
 static int scan_urls(struct value_scan *scan, char *taken,
                      struct rotarr_error *err)
 {
@@ -208,7 +242,7 @@ static int scan_urls(struct value_scan *scan, char *taken,
     size_t from = 0;
     size_t start;
     size_t pw_start;
-    int match;
+    size_t match;
 
     while ((sep = memmem(scan->text + from, scan->len - from, "://", 3)) !=
            NULL) {
@@ -229,50 +263,20 @@ static int scan_urls(struct value_scan *scan, char *taken,
                               start + parts.password_end)) {
             continue;
         }
-        match = url_password_matches(scan, scan->text + pw_start,
-                                     parts.password_end -
-                                         parts.password_start,
-                                     err);
-        if (match < 0) {
-            return -1;
-        }
-        if (match == 1) {
+        match = url_password_secret(scan, scan->text + pw_start,
+                                    parts.password_end -
+                                        parts.password_start,
+                                    err);
+        if (match > 0) {
             memset(taken + pw_start, 1,
                    parts.password_end - parts.password_start);
-            if (add_occurrence(scan, ROTARR_OCC_URL, pw_start,
+            if (add_occurrence(scan, match - 1, ROTARR_OCC_URL, pw_start,
                                start + parts.password_end, 0, err) < 0) {
                 return -1;
             }
         }
     }
     return 0;
-}
-
-/* The secret as it is written in the searched text ('$$' in compose). */
-static struct rotarr_secret *needle_for(const struct value_scan *scan,
-                                        struct rotarr_error *err)
-{
-    const char *s = rotarr_secret_data(scan->secret);
-    size_t len = rotarr_secret_len(scan->secret);
-    struct rotarr_secret *needle;
-    size_t dollars = 0;
-    size_t i;
-    size_t j = 0;
-
-    for (i = 0; scan->compose && i < len; i++) {
-        dollars += s[i] == '$';
-    }
-    needle = rotarr_secret_alloc(len + dollars, err);
-    if (needle == NULL) {
-        return NULL;
-    }
-    for (i = 0; i < len; i++) {
-        rotarr_secret_data(needle)[j++] = s[i];
-        if (scan->compose && s[i] == '$') {
-            rotarr_secret_data(needle)[j++] = '$';
-        }
-    }
-    return needle;
 }
 
 static int range_free(const char *taken, size_t start, size_t end)
@@ -287,48 +291,60 @@ static int range_free(const char *taken, size_t start, size_t end)
     return 1;
 }
 
-static int scan_literals(struct value_scan *scan, char *taken,
-                         struct rotarr_error *err)
+/*
+ * Looks for a copy of a secret starting at offset at; returns its length
+ * (after adding it), 0 when none starts there, or -1 on error.
+ */
+static long literal_at(struct value_scan *scan, const char *taken, size_t at,
+                       struct rotarr_error *err)
 {
-    struct rotarr_secret *needle = needle_for(scan, err);
-    const char *found;
+    const char *needle;
+    size_t candidate;
     size_t n;
-    size_t from = 0;
-    size_t at;
-    int ret = -1;
 
-    if (needle == NULL) {
-        return -1;
-    }
-    n = rotarr_secret_len(needle);
-    if (n == 0) {
-        ret = 0;
-        goto out;
-    }
-    if (n == scan->len &&
-        sodium_memcmp(scan->text, rotarr_secret_data(needle), n) == 0) {
-        ret = add_occurrence(scan, ROTARR_OCC_VALUE, 0, n, 0, err);
-        goto out;
-    }
-    while (n >= MIN_TEXT_MATCH && from + n <= scan->len &&
-           (found = memmem(scan->text + from, scan->len - from,
-                           rotarr_secret_data(needle), n)) != NULL) {
-        at = (size_t)(found - scan->text);
-        from = at + n;
-        if (!range_free(taken, at, at + n) ||
+    candidate = matcher_first_prefix(scan->matcher, scan->text + at,
+                                     scan->compose);
+    for (; candidate != 0; candidate = matcher_next_prefix(
+                               scan->matcher, candidate, scan->compose)) {
+        needle = matcher_needle(scan->matcher, candidate - 1, scan->compose,
+                                &n);
+        if (n < MATCHER_MIN_TEXT || at + n > scan->len ||
+            memcmp(scan->text + at, needle, n) != 0 ||
+            !range_free(taken, at, at + n) ||
             (scan->compose &&
              inside_expression(scan->text, scan->len, at, at + n))) {
             continue;
         }
-        if (add_occurrence(scan, ROTARR_OCC_TEXT, at, at + n, 0, err) < 0) {
-            goto out;
+        if (add_occurrence(scan, candidate - 1, ROTARR_OCC_TEXT, at, at + n,
+                           0, err) < 0) {
+            return -1;
         }
+        return (long)n;
     }
-    ret = 0;
+    return 0;
+}
 
-out:
-    rotarr_secret_free(needle);
-    return ret;
+static int scan_literals(struct value_scan *scan, char *taken,
+                         struct rotarr_error *err)
+{
+    size_t whole;
+    size_t at = 0;
+    long found;
+
+    whole = matcher_find_whole(scan->matcher, scan->text, scan->len,
+                               scan->compose);
+    if (whole > 0) {
+        return add_occurrence(scan, whole - 1, ROTARR_OCC_VALUE, 0,
+                              scan->len, 0, err);
+    }
+    while (at + MATCHER_MIN_TEXT <= scan->len) {
+        found = literal_at(scan, taken, at, err);
+        if (found < 0) {
+            return -1;
+        }
+        at += found > 0 ? (size_t)found : 1;
+    }
+    return 0;
 }
 
 /* Returns 1 when [start,end) of text lies in the userinfo of a URL. */
@@ -374,6 +390,7 @@ static int check_reference(void *ctx, const struct rotarr_interp_ref *ref)
     struct value_scan *scan = refs->scan;
     char name[256];
     const char *value;
+    size_t secret;
 
     if (ref->name_len >= sizeof(name) || ref->nested) {
         return 0;
@@ -381,13 +398,14 @@ static int check_reference(void *ctx, const struct rotarr_interp_ref *ref)
     memcpy(name, ref->name, ref->name_len);
     name[ref->name_len] = '\0';
     value = rotarr_stack_lookup(scan->stack, name);
-    if (value == NULL || rotarr_secret_len(scan->secret) == 0 ||
-        strlen(value) != rotarr_secret_len(scan->secret) ||
-        sodium_memcmp(value, rotarr_secret_data(scan->secret),
-                      strlen(value)) != 0) {
+    secret = value != NULL
+                 ? matcher_find_whole(scan->matcher, value, strlen(value), 0)
+                 : 0;
+    if (secret == 0) {
         return 0;
     }
-    if (add_occurrence(scan, ROTARR_OCC_REFERENCE, ref->start, ref->end,
+    if (add_occurrence(scan, secret - 1, ROTARR_OCC_REFERENCE, ref->start,
+                       ref->end,
                        in_userinfo(scan->text, scan->len, ref->start,
                                    ref->end),
                        refs->err) < 0) {
@@ -457,12 +475,17 @@ static long env_raw_offset(const struct rotarr_stack_file *file,
     return (long)start;
 }
 
-static int scan_env_file(const struct rotarr_stack *stack, size_t index,
-                         const struct rotarr_secret *secret,
-                         struct rotarr_occurrences *out,
+/* What every value scan of one file shares. */
+static void scan_init(struct value_scan *scan, const struct value_scan *file)
+{
+    *scan = *file;
+}
+
+static int scan_env_file(const struct value_scan *base,
                          struct rotarr_error *err)
 {
-    const struct rotarr_stack_file *file = rotarr_stack_file(stack, index);
+    const struct rotarr_stack_file *file =
+        rotarr_stack_file(base->stack, base->file);
     const struct rotarr_dotenv_entry *entry;
     struct value_scan scan;
     size_t i;
@@ -472,11 +495,7 @@ static int scan_env_file(const struct rotarr_stack *stack, size_t index,
         if (entry->inherited || entry->value == NULL) {
             continue;
         }
-        memset(&scan, 0, sizeof(scan));
-        scan.stack = stack;
-        scan.secret = secret;
-        scan.out = out;
-        scan.file = index;
+        scan_init(&scan, base);
         scan.where = entry->key;
         scan.value_start = entry->value_start;
         scan.value_end = entry->value_end;
@@ -525,10 +544,7 @@ static long yaml_raw_offset(const struct rotarr_stack_file *file,
 }
 
 struct yaml_walk {
-    const struct rotarr_stack *stack;
-    const struct rotarr_secret *secret;
-    struct rotarr_occurrences *out;
-    size_t file;
+    const struct value_scan *base;
     struct rotarr_buf path;
 };
 
@@ -539,17 +555,13 @@ static int scan_scalar(struct yaml_walk *walk, const struct rotarr_ynode *node,
                        struct rotarr_error *err)
 {
     const struct rotarr_stack_file *file =
-        rotarr_stack_file(walk->stack, walk->file);
+        rotarr_stack_file(walk->base->stack, walk->base->file);
     struct value_scan scan;
 
     if (node->doc != file->yaml || node->value_len == 0) {
         return 0;
     }
-    memset(&scan, 0, sizeof(scan));
-    scan.stack = walk->stack;
-    scan.secret = walk->secret;
-    scan.out = walk->out;
-    scan.file = walk->file;
+    scan_init(&scan, walk->base);
     scan.where = walk->path.data != NULL ? walk->path.data : "";
     scan.text = node->value;
     scan.len = node->value_len;
@@ -610,28 +622,25 @@ static int walk_node(struct yaml_walk *walk, const struct rotarr_ynode *node,
     return 0;
 }
 
-static int scan_compose_file(const struct rotarr_stack *stack, size_t index,
-                             const struct rotarr_secret *secret,
-                             struct rotarr_occurrences *out,
+static int scan_compose_file(const struct value_scan *base,
                              struct rotarr_error *err)
 {
-    struct yaml_walk walk = { stack, secret, out, index, ROTARR_BUF_INIT };
+    struct yaml_walk walk = { base, ROTARR_BUF_INIT };
     int ret;
 
-    ret = walk_node(&walk,
-                    rotarr_ydoc_root(rotarr_stack_file(stack, index)->yaml), 0,
-                    err);
+    ret = walk_node(
+        &walk, rotarr_ydoc_root(rotarr_stack_file(base->stack, base->file)->yaml),
+        0, err);
     rotarr_buf_release(&walk.path);
     return ret;
 }
 
 /* A secret file holds the secret and at most one final line break. */
-static int scan_secret_file(const struct rotarr_stack *stack, size_t index,
-                            const struct rotarr_secret *secret,
-                            struct rotarr_occurrences *out,
+static int scan_secret_file(const struct value_scan *base,
                             struct rotarr_error *err)
 {
-    const struct rotarr_stack_file *file = rotarr_stack_file(stack, index);
+    const struct rotarr_stack_file *file =
+        rotarr_stack_file(base->stack, base->file);
     struct value_scan scan;
     size_t len = file->len;
 
@@ -641,11 +650,7 @@ static int scan_secret_file(const struct rotarr_stack *stack, size_t index,
             len--;
         }
     }
-    memset(&scan, 0, sizeof(scan));
-    scan.stack = stack;
-    scan.secret = secret;
-    scan.out = out;
-    scan.file = index;
+    scan_init(&scan, base);
     scan.where = file->display;
     scan.text = file->bytes;
     scan.len = len;
@@ -655,28 +660,71 @@ static int scan_secret_file(const struct rotarr_stack *stack, size_t index,
     return scan_value(&scan, 0, err);
 }
 
+static int scan_file(const struct rotarr_stack *stack, size_t index,
+                     const struct matcher *matcher,
+                     struct rotarr_occurrences *outs,
+                     struct rotarr_error *err)
+{
+    struct value_scan base;
+    size_t *lines;
+    int ret = 0;
+
+    memset(&base, 0, sizeof(base));
+    lines = index_lines(&stack->files[index], &base.line_count, err);
+    if (lines == NULL) {
+        return -1;
+    }
+    base.stack = stack;
+    base.matcher = matcher;
+    base.outs = outs;
+    base.line_starts = lines;
+    base.file = index;
+    switch (stack->files[index].kind) {
+    case ROTARR_STACK_FILE_ENV:
+        ret = scan_env_file(&base, err);
+        break;
+    case ROTARR_STACK_FILE_COMPOSE:
+        ret = scan_compose_file(&base, err);
+        break;
+    case ROTARR_STACK_FILE_SECRET:
+        ret = scan_secret_file(&base, err);
+        break;
+    }
+    free(lines);
+    return ret;
+}
+
+int rotarr_stack_find_occurrences_many(const struct rotarr_stack *stack,
+                                       const struct rotarr_secret *const *secrets,
+                                       size_t count,
+                                       struct rotarr_occurrences *outs,
+                                       struct rotarr_error *err)
+{
+    struct matcher matcher;
+    size_t i;
+    int ret = -1;
+
+    if (matcher_init(&matcher, secrets, count, err) < 0) {
+        goto out;
+    }
+    for (i = 0; i < stack->file_count; i++) {
+        if (scan_file(stack, i, &matcher, outs, err) < 0) {
+            goto out;
+        }
+    }
+    ret = 0;
+
+out:
+    matcher_release(&matcher);
+    return ret;
+}
+
 int rotarr_stack_find_occurrences(const struct rotarr_stack *stack,
                                   const struct rotarr_secret *secret,
                                   struct rotarr_occurrences *out,
                                   struct rotarr_error *err)
 {
-    size_t i;
-    int ret = 0;
-
-    for (i = 0; i < stack->file_count && ret == 0; i++) {
-        switch (stack->files[i].kind) {
-        case ROTARR_STACK_FILE_ENV:
-            ret = scan_env_file(stack, i, secret, out, err);
-            break;
-        case ROTARR_STACK_FILE_COMPOSE:
-            ret = scan_compose_file(stack, i, secret, out, err);
-            break;
-        case ROTARR_STACK_FILE_SECRET:
-            ret = scan_secret_file(stack, i, secret, out, err);
-            break;
-        }
-    }
-    return ret;
+    return rotarr_stack_find_occurrences_many(stack, &secret, 1, out, err);
 }
 
 void rotarr_occurrences_release(struct rotarr_occurrences *occs)
