@@ -27,6 +27,8 @@ struct inspection {
     const struct rotarr_stack *stack;
     struct found_secret *secrets;
     size_t count;
+    size_t *buckets; /* index + 1 of a listed secret, by hash of value */
+    size_t bucket_mask;
 };
 
 static int parse_options(int argc, char **argv)
@@ -97,17 +99,57 @@ static int looks_secret(const char *name)
     return 0;
 }
 
-static int already_listed(const struct inspection *in, const char *value,
-                          size_t len)
+static size_t value_hash(const char *value, size_t len)
 {
+    size_t h = 14695981039346656037ULL; /* FNV-1a */
     size_t i;
 
-    for (i = 0; i < in->count; i++) {
-        if (rotarr_secret_len(in->secrets[i].value) == len &&
-            sodium_memcmp(rotarr_secret_data(in->secrets[i].value), value,
-                          len) == 0) {
-            return 1;
+    for (i = 0; i < len; i++) {
+        h = (h ^ (unsigned char)value[i]) * 1099511628211ULL;
+    }
+    return h;
+}
+
+/* Returns the bucket that holds value, or the empty one where it goes. */
+static size_t *value_bucket(const struct inspection *in, const char *value,
+                            size_t len)
+{
+    size_t slot = value_hash(value, len) & in->bucket_mask;
+    const struct rotarr_secret *listed;
+
+    for (;; slot = (slot + 1) & in->bucket_mask) {
+        if (in->buckets[slot] == 0) {
+            return &in->buckets[slot];
         }
+        listed = in->secrets[in->buckets[slot] - 1].value;
+        if (rotarr_secret_len(listed) == len &&
+            memcmp(rotarr_secret_data(listed), value, len) == 0) {
+            return &in->buckets[slot];
+        }
+    }
+}
+
+/* Keeps the table of listed values at most half full. */
+static int grow_buckets(struct inspection *in, struct rotarr_error *err)
+{
+    size_t size = in->bucket_mask + 1;
+    const struct rotarr_secret *value;
+    size_t i;
+
+    if (in->buckets != NULL && (in->count + 1) * 2 <= size) {
+        return 0;
+    }
+    size = in->buckets == NULL ? 64 : size * 2;
+    free(in->buckets);
+    in->buckets = calloc(size, sizeof(*in->buckets));
+    if (in->buckets == NULL) {
+        return rotarr_error_set(err, ROTARR_EFILE, "out of memory");
+    }
+    in->bucket_mask = size - 1;
+    for (i = 0; i < in->count; i++) {
+        value = in->secrets[i].value;
+        *value_bucket(in, rotarr_secret_data(value),
+                      rotarr_secret_len(value)) = i + 1;
     }
     return 0;
 }
@@ -118,8 +160,13 @@ static int add_secret(struct inspection *in, const char *variable,
 {
     struct found_secret *grown;
     struct found_secret *secret;
+    size_t *bucket;
 
-    if (len == 0 || already_listed(in, value, len)) {
+    if (len == 0 || grow_buckets(in, err) < 0) {
+        return len == 0 ? 0 : -1;
+    }
+    bucket = value_bucket(in, value, len);
+    if (*bucket != 0) {
         return 0;
     }
     grown = realloc(in->secrets, (in->count + 1) * sizeof(*grown));
@@ -135,7 +182,7 @@ static int add_secret(struct inspection *in, const char *variable,
     if (secret->value == NULL) {
         return -1;
     }
-    in->count++;
+    *bucket = ++in->count;
     return 0;
 }
 
@@ -366,6 +413,7 @@ static void release(struct inspection *in)
         rotarr_occurrences_release(&in->secrets[i].occurrences);
     }
     free(in->secrets);
+    free(in->buckets);
 }
 
 int cmd_inspect(int argc, char **argv)

@@ -90,9 +90,14 @@ static int index_secret(struct matcher *m, size_t i, struct rotarr_error *err)
     size_t len;
     int form;
 
-    m->compose[i] = compose_form(m->secrets[i], err);
-    if (m->compose[i] == NULL) {
-        return -1;
+    /* Guarded memory costs system calls, so a secret without '$', whose
+     * compose form is itself, gets no copy. */
+    if (memchr(rotarr_secret_data(m->secrets[i]), '$',
+               rotarr_secret_len(m->secrets[i])) != NULL) {
+        m->compose[i] = compose_form(m->secrets[i], err);
+        if (m->compose[i] == NULL) {
+            return -1;
+        }
     }
     for (form = 0; form < 2; form++) {
         needle = matcher_needle(m, i, form, &len);
@@ -153,8 +158,11 @@ void matcher_release(struct matcher *m)
 const char *matcher_needle(const struct matcher *m, size_t index,
                            int compose, size_t *len)
 {
-    const struct rotarr_secret *s =
-        compose ? m->compose[index] : m->secrets[index];
+    const struct rotarr_secret *s = m->secrets[index];
+
+    if (compose && m->compose[index] != NULL) {
+        s = m->compose[index];
+    }
 
     *len = rotarr_secret_len(s);
     return rotarr_secret_data(s);
