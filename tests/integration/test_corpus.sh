@@ -75,9 +75,9 @@ compose_files() {
 # env_file as an empty file, and a required ${VAR:?} as a generated
 # password in .env.
 inspect_file() {
-    local dir=$1 file=$2 tries missing
+    local dir=$1 file=$2 missing
 
-    for tries in 1 2 3 4 5 6; do
+    for _ in 1 2 3 4 5 6; do
         if expect_exit 0 "$ROTARR" -C "$dir" -f "$dir/$file" --json inspect \
             2>/dev/null; then
             return 0
