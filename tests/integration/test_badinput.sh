@@ -51,7 +51,8 @@ check_invalid_yaml_names_line_and_column() {
 
     dir=$(make_stack badyaml) &&
         printf '  extra: [unclosed\n' >>"$dir/compose.yaml" &&
-        inspect_fails "$dir" "compose.yaml:6:"
+        inspect_fails "$dir" "compose.yaml:" &&
+        assert_match "$ERR" 'compose\.yaml:[0-9]+:[0-9]+: .*line 6'
 }
 
 check_duplicate_key() {
