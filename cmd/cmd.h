@@ -39,6 +39,10 @@
     "                [--host <host>] [--port <port>] [--dbname <db>] [--sslmode <mode>]\n" \
     "                [--admin-user <role> --admin-password-stdin] [--adopt]\n" \
     "                [--password-stdin] [--restart] [--show]"
+#define REDIS_SYNOPSIS \
+    "rotarr redis [--service <name>] [--var <name>] [--host <host>] [--port <port>]\n" \
+    "             [--enable] [--overlap | --no-overlap] [--finish] [--offline]\n" \
+    "             [--restart] [--show]"
 #define RESUME_SYNOPSIS "rotarr resume"
 
 #define GLOBAL_OPTIONS_HELP \
@@ -146,6 +150,21 @@ int cmd_report_rotation(const struct rotarr_stack *stack,
                         const struct rotarr_pgrot_plan *plan, int show,
                         int restart);
 
+/* Prints the 'docker compose up -d --no-deps' line for the services. */
+void cmd_print_compose_up(FILE *out, char *const *services, size_t count);
+
+/* Runs that command when docker is on PATH; returns the exit status. */
+int cmd_restart_services(char *const *services, size_t count);
+
+/*
+ * Prints prefix and the len bytes of line to stdout with every copy of
+ * the (at most two) secrets, as they are or percent-encoded, replaced by
+ * a mask, and control characters replaced by '?'.
+ */
+void cmd_print_masked(const char *prefix, const char *line, size_t len,
+                      const struct rotarr_secret *const *secrets,
+                      size_t count);
+
 /* Verb entry points: each returns the process exit status. */
 int cmd_decrypt(int argc, char **argv);
 int cmd_edit(int argc, char **argv);
@@ -156,6 +175,7 @@ int cmd_hook(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_postgres(int argc, char **argv);
+int cmd_redis(int argc, char **argv);
 int cmd_resume(int argc, char **argv);
 
 #endif

@@ -32,6 +32,8 @@ static const struct command commands[] = {
     { "keygen", cmd_keygen, KEYGEN_SYNOPSIS, "generate an age identity" },
     { "postgres", cmd_postgres, POSTGRES_SYNOPSIS,
       "change a live Postgres role's password and every copy of it" },
+    { "redis", cmd_redis, REDIS_SYNOPSIS,
+      "protect an open Redis or rotate its password, with every client" },
     { "resume", cmd_resume, RESUME_SYNOPSIS,
       "finish or roll back a rotation that stopped part-way" },
 };

@@ -86,6 +86,27 @@ static void print_masked(const char *prefix, const char *line, size_t len,
     fputc('\n', stdout);
 }
 
+void cmd_print_masked(const char *prefix, const char *line, size_t len,
+                      const struct rotarr_secret *const *secrets,
+                      size_t count)
+{
+    struct masks m;
+    size_t i;
+
+    memset(&m, 0, sizeof(m));
+    for (i = 0; i < count && i < 2; i++) {
+        if (secrets[i] != NULL) {
+            masks_add(&m, secrets[i]);
+        }
+    }
+    if (m.failed) {
+        fprintf(stdout, "%s(line not shown: out of memory)\n", prefix);
+    } else {
+        print_masked(prefix, line, len, &m);
+    }
+    masks_release(&m);
+}
+
 /* Finds line number line (1-based) of bytes; returns its start or NULL. */
 static const char *find_line(const char *bytes, size_t len, size_t line,
                              size_t *line_len)
@@ -188,8 +209,7 @@ static void print_plan(const struct rotarr_stack *stack,
     print_diff(stack, plan);
 }
 
-static void print_compose_command(FILE *out,
-                                  const struct rotarr_pgrot_plan *plan)
+void cmd_print_compose_up(FILE *out, char *const *services, size_t count)
 {
     size_t i;
 
@@ -201,8 +221,8 @@ static void print_compose_command(FILE *out,
         fprintf(out, " -f %s", cmd_globals.compose_files[i]);
     }
     fputs(" up -d --no-deps", out);
-    for (i = 0; i < plan->restart_count; i++) {
-        fprintf(out, " %s", plan->restart[i]);
+    for (i = 0; i < count; i++) {
+        fprintf(out, " %s", services[i]);
     }
     fputc('\n', out);
 }
@@ -234,8 +254,8 @@ static int on_path(const char *name)
     return 0;
 }
 
-/* Runs docker compose up for the services; secrets stay out of argv. */
-static int restart_services(const struct rotarr_pgrot_plan *plan)
+/* Secrets stay out of argv: only service names and paths are passed. */
+int cmd_restart_services(char *const *services, size_t count)
 {
     const char *argv[CMD_MAX_COMPOSE_FILES * 2 + 64];
     size_t argc = 0;
@@ -260,8 +280,8 @@ static int restart_services(const struct rotarr_pgrot_plan *plan)
     argv[argc++] = "up";
     argv[argc++] = "-d";
     argv[argc++] = "--no-deps";
-    for (i = 0; i < plan->restart_count && argc + 1 < 64 + 2 * CMD_MAX_COMPOSE_FILES; i++) {
-        argv[argc++] = plan->restart[i];
+    for (i = 0; i < count && argc + 1 < 64 + 2 * CMD_MAX_COMPOSE_FILES; i++) {
+        argv[argc++] = services[i];
     }
     argv[argc] = NULL;
     fflush(stdout);
@@ -373,9 +393,9 @@ int cmd_report_rotation(const struct rotarr_stack *stack,
     }
     printf(cmd_globals.dry_run ? "then recreate the services that read it:\n  "
                                : "recreate the services that read it:\n  ");
-    print_compose_command(stdout, plan);
+    cmd_print_compose_up(stdout, plan->restart, plan->restart_count);
     if (restart && !cmd_globals.dry_run) {
-        return restart_services(plan);
+        return cmd_restart_services(plan->restart, plan->restart_count);
     }
     return ROTARR_OK;
 }

@@ -38,10 +38,10 @@ struct rotarr_text_edits {
 #define ROTARR_TEXT_EDITS_INIT { NULL, 0 }
 
 /*
- * Adds an edit.  An insertion
- * at the offset of an earlier insertion is joined to it, its text after
- * the earlier text, so that several insertions at one place keep their
- * order.  Returns 0, or -1 with err set (ROTARR_EFILE) when start > end,
+ * Adds an edit.  An edit identical to an earlier one is dropped.  An
+ * insertion at the offset of an earlier insertion is joined to it, its
+ * text after the earlier text, so that several insertions at one place
+ * keep their order.  Returns 0, or -1 with err set (ROTARR_EFILE) when start > end,
  * when the range overlaps an earlier edit (touching at an end is not an
  * overlap), or when memory runs out.
  */

@@ -89,9 +89,13 @@ int rotarr_text_edits_add(struct rotarr_text_edits *edits, size_t start,
         return rotarr_error_set(err, ROTARR_EFILE,
                                 "invalid edit range %zu-%zu", start, end);
     }
-    for (i = 0; start == end && i < edits->count; i++) {
+    for (i = 0; i < edits->count; i++) {
         e = &edits->items[i];
-        if (e->start == start && e->end == start) {
+        if (e->start == start && e->end == end && e->len == len &&
+            memcmp(e->text, text, len) == 0) {
+            return 0;
+        }
+        if (start == end && e->start == start && e->end == start) {
             return join_insertion(e, text, len, err);
         }
     }
