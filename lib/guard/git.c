@@ -298,7 +298,8 @@ char *guard_git_line(const char *const *argv, struct rotarr_error *err)
     return rotarr_buf_detach(&out, NULL);
 }
 
-int guard_cat_file_open(struct guard_cat_file *cf, struct rotarr_error *err)
+int guard_cat_file_open(struct guard_cat_file *cf, const char *requests,
+                        size_t len, struct rotarr_error *err)
 {
     static const char *const argv[] = { "git", "cat-file", "--batch", NULL };
     struct git_child child = { -1, -1, -1, -1 };
@@ -318,7 +319,60 @@ int guard_cat_file_open(struct guard_cat_file *cf, struct rotarr_error *err)
     cf->pid = child.pid;
     cf->to_git = child.in;
     cf->from_git = child.out;
+    cf->requests = requests;
+    cf->request_len = len;
+    if (len == 0) {
+        close_fd(&cf->to_git);
+    } else if (fcntl(cf->to_git, F_SETFL, O_NONBLOCK) < 0) {
+        return rotarr_error_set(err, ROTARR_EFILE, "fcntl failed: %s",
+                                strerror(errno));
+    }
     return 0;
+}
+
+/* Writes what git takes of the requests without waiting, and closes its
+ * input after the last one so that it exits once it has answered. */
+static int send_requests(struct guard_cat_file *cf, struct rotarr_error *err)
+{
+    ssize_t n;
+
+    n = write(cf->to_git, cf->requests + cf->request_sent,
+              cf->request_len - cf->request_sent);
+    if (n < 0 && errno != EINTR && errno != EAGAIN) {
+        return rotarr_error_set(err, ROTARR_EFILE, "cannot write to git: %s",
+                                strerror(errno));
+    }
+    if (n > 0) {
+        cf->request_sent += (size_t)n;
+    }
+    if (cf->request_sent == cf->request_len) {
+        close_fd(&cf->to_git);
+    }
+    return 0;
+}
+
+/* Waits until git's output can be read, sending requests meanwhile. */
+static int wait_readable(struct guard_cat_file *cf, struct rotarr_error *err)
+{
+    struct pollfd fds[2];
+
+    for (;;) {
+        fds[0] = (struct pollfd){ cf->from_git, POLLIN, 0 };
+        fds[1] = (struct pollfd){ cf->to_git, POLLOUT, 0 };
+        if (poll(fds, 2, -1) < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return rotarr_error_set(err, ROTARR_EFILE, "poll failed: %s",
+                                    strerror(errno));
+        }
+        if (fds[1].revents != 0 && send_requests(cf, err) < 0) {
+            return -1;
+        }
+        if (fds[0].revents != 0) {
+            return 0;
+        }
+    }
 }
 
 /* Reads more of git's output into the buffer, moving what is left to
@@ -333,6 +387,9 @@ static ssize_t fill(struct guard_cat_file *cf, struct rotarr_error *err)
         cf->start = 0;
     }
     do {
+        if (cf->to_git >= 0 && wait_readable(cf, err) < 0) {
+            return -1;
+        }
         n = read(cf->from_git, cf->buf + cf->end, cf->cap - cf->end);
     } while (n < 0 && errno == EINTR);
     if (n < 0) {
@@ -342,27 +399,6 @@ static ssize_t fill(struct guard_cat_file *cf, struct rotarr_error *err)
     }
     cf->end += (size_t)n;
     return n;
-}
-
-static int write_all(int fd, const char *bytes, size_t len,
-                     struct rotarr_error *err)
-{
-    ssize_t n;
-
-    while (len > 0) {
-        n = write(fd, bytes, len);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            return rotarr_error_set(err, ROTARR_EFILE,
-                                    "cannot write to git: %s",
-                                    strerror(errno));
-        }
-        bytes += n;
-        len -= (size_t)n;
-    }
-    return 0;
 }
 
 /* Reads "<oid> blob <size>\n" and stores the size. */
@@ -399,7 +435,9 @@ static int read_header(struct guard_cat_file *cf, const char *oid,
     memcpy(header, cf->buf + cf->start, len);
     header[len] = '\0';
     cf->start += len + 1;
-    if (sscanf(header, "%*s %15s %llu", type, &n) != 2 ||
+    if (strncmp(header, oid, strlen(oid)) != 0 ||
+        header[strlen(oid)] != ' ' ||
+        sscanf(header + strlen(oid), " %15s %llu", type, &n) != 2 ||
         strcmp(type, "blob") != 0) {
         return rotarr_error_set(err, ROTARR_EFILE,
                                 "git object '%s' is missing or not a blob",
@@ -450,16 +488,9 @@ int guard_cat_file_scan(struct guard_cat_file *cf, const char *oid,
                         struct rotarr_guard_scan *scan,
                         struct rotarr_error *err)
 {
-    char request[ROTARR_GUARD_OID_SIZE + 1];
-    size_t len = strlen(oid), size = 0;
+    size_t size = 0;
 
-    if (len >= ROTARR_GUARD_OID_SIZE) {
-        return rotarr_error_set(err, ROTARR_EFILE, "invalid object id");
-    }
-    memcpy(request, oid, len);
-    request[len] = '\n';
-    if (write_all(cf->to_git, request, len + 1, err) < 0 ||
-        read_header(cf, oid, &size, err) < 0) {
+    if (read_header(cf, oid, &size, err) < 0) {
         return -1;
     }
     return feed_blob(cf, size, scan, err);

@@ -28,20 +28,39 @@ enum guard_pattern_kind {
     GUARD_PATTERN_KEY,     /* a private key block's first line */
 };
 
+/* Characters after "AGE-SECRET-KEY-1": 32 key bytes and a 6-character
+ * checksum in bech32. */
+#define GUARD_AGE_KEY_TAIL 58
+
+/* Bytes of the window that the filter looks at: every pattern is at
+ * least this long, because shorter values are placeholders. */
+#define GUARD_WINDOW 8
+
 struct guard_pattern {
     size_t offset, len; /* bytes in the matcher's arena */
-    size_t newlines;    /* line breaks before the last byte */
+    size_t need;        /* bytes a match spans: len, more for an age key */
+    uint64_t prefix;    /* the first GUARD_WINDOW bytes */
     enum guard_pattern_kind kind;
     const char *origin; /* borrowed: the finding text after the kind */
+    int duplicate;      /* same bytes as an earlier pattern */
+};
+
+/* Patterns that share their first window. */
+struct guard_bucket {
+    uint64_t prefix;
+    uint32_t start, count; /* in the matcher's order */
 };
 
 /*
- * An Aho-Corasick automaton over byte classes, completed into a table of
- * transitions, so that a scan costs two loads per input byte whatever the
- * number of patterns.  Bytes that occur in no pattern share class 0.
- * Each transition holds the target row's offset (state times the number
- * of classes), with GUARD_MATCH_FLAG set when patterns end in the target.
- * The table spells out the secrets, so it is wiped when freed.
+ * A search for many byte strings at once.  At each position the next 8
+ * bytes are hashed and looked up in a bit filter that fits in the L1
+ * cache; only where the filter hits is the table of first windows read
+ * and the rest of each pattern compared.  The work per position does not
+ * depend on the previous one, so the loop runs at the speed of the
+ * loads, unlike an automaton's chain of dependent transitions.  Expected
+ * time is linear in the input; a window that equals a pattern's first 8
+ * bytes also costs a comparison with that pattern.  The arena spells out
+ * the secrets, so it is wiped when freed.
  */
 struct guard_matcher {
     struct guard_pattern *patterns;
@@ -49,32 +68,36 @@ struct guard_matcher {
     unsigned char *arena; /* pattern bytes; wiped on free */
     size_t arena_len, arena_cap;
 
-    uint16_t classes[256];
-    uint32_t class_count;
-    uint32_t *delta;    /* state count * class_count */
-    uint32_t *output;   /* pattern index ending at a state, or NONE */
-    uint32_t *dict;     /* next state on the suffix chain with output */
-    size_t state_count;
+    uint64_t *filter;
+    unsigned filter_shift; /* 64 minus the filter's bit count's log2 */
+    uint32_t *order;       /* pattern indices sorted by prefix */
+    struct guard_bucket *buckets;
+    size_t bucket_mask;
+    size_t max_need;
     int built;
 };
-
-#define GUARD_MATCH_FLAG 0x80000000u
-#define GUARD_NO_PATTERN 0xffffffffu
-
-/* Largest transition table, so that a huge env file cannot make the
- * matcher eat memory. */
-#define GUARD_MAX_TABLE_BYTES ((size_t)256 << 20)
 
 /* Adds a pattern; the bytes are copied.  origin is borrowed. */
 int guard_matcher_add(struct guard_matcher *m, const void *bytes, size_t len,
                       enum guard_pattern_kind kind, const char *origin,
                       struct rotarr_error *err);
 
-/* Builds the automaton; later adds are rejected. */
+/* Builds the filter and the table; later adds are rejected. */
 int guard_matcher_build(struct guard_matcher *m, struct rotarr_error *err);
 
 /* Wipes and frees the patterns and the tables. */
 void guard_matcher_release(struct guard_matcher *m);
+
+/* Returns the hash of a window, as an index into the filter. */
+static inline uint64_t guard_window_hash(const struct guard_matcher *m,
+                                         uint64_t window)
+{
+    return (window * 0x9e3779b97f4a7c15u) >> m->filter_shift;
+}
+
+/* Returns the bucket of patterns starting with window, or NULL. */
+const struct guard_bucket *guard_matcher_bucket(const struct guard_matcher *m,
+                                                uint64_t window);
 
 struct rotarr_guard {
     struct guard_matcher matcher;
@@ -109,20 +132,29 @@ int guard_git_run(const char *const *argv, const char *input,
  * a new string, or NULL with err set. */
 char *guard_git_line(const char *const *argv, struct rotarr_error *err);
 
-/* A 'git cat-file --batch' process that blobs are read from. */
+/*
+ * A 'git cat-file --batch' process that blobs are read from.  All the
+ * requests are sent while the answers are read, so that git inflates the
+ * next blob while the last one is scanned.
+ */
 struct guard_cat_file {
     pid_t pid;
     int to_git, from_git;
+    const char *requests; /* "OID\n" lines, borrowed */
+    size_t request_len, request_sent;
     char *buf; /* holds blob bytes: wiped on close */
     size_t start, end, cap;
 };
 
-int guard_cat_file_open(struct guard_cat_file *cf, struct rotarr_error *err);
+/* Starts git with the requests ("OID\n" for each blob, in the order they
+ * will be read), which must stay valid until close. */
+int guard_cat_file_open(struct guard_cat_file *cf, const char *requests,
+                        size_t len, struct rotarr_error *err);
 
 /*
- * Reads blob oid and feeds its bytes to scan in pieces.  Returns 0, or -1
- * with err set when git reports the object missing or not a blob, or the
- * pipe fails.
+ * Reads the next answer, which must be blob oid, and feeds its bytes to
+ * scan in pieces.  Returns 0, or -1 with err set when git reports the
+ * object missing or not a blob, or the pipe fails.
  */
 int guard_cat_file_scan(struct guard_cat_file *cf, const char *oid,
                         struct rotarr_guard_scan *scan,
@@ -146,9 +178,14 @@ struct guard_entries {
     size_t count, alloc;
 };
 
-/* Scans each regular-file entry through one cat-file process. */
+struct guard_worktree;
+
+/* Scans each entry not marked skip: from the working tree when wt is not
+ * NULL and the file there is the blob, else through one cat-file
+ * process. */
 int guard_scan_entries(struct rotarr_guard *guard,
-                       const struct guard_entries *entries,
+                       struct guard_entries *entries,
+                       struct guard_worktree *wt,
                        struct rotarr_guard_findings *findings,
                        struct rotarr_error *err);
 
@@ -182,6 +219,44 @@ int guard_learn_url_passwords(struct rotarr_guard *guard, const char *value,
  */
 int guard_next_url_password(const char *value, size_t len, size_t *pos,
                             size_t *pw_start, size_t *pw_len);
+
+/* SHA-1, for the object ids of SHA-1 repositories. */
+struct guard_sha1 {
+    uint32_t state[5];
+    uint64_t length;
+    unsigned char block[64];
+    size_t used;
+};
+
+void guard_sha1_init(struct guard_sha1 *ctx);
+void guard_sha1_update(struct guard_sha1 *ctx, const void *bytes, size_t len);
+void guard_sha1_final(struct guard_sha1 *ctx, unsigned char digest[20]);
+
+/*
+ * Files of the working tree that have exactly the bytes of a staged blob:
+ * reading them is much faster than having git inflate the blob, and the
+ * object id, which is a hash of the bytes, proves they are the same.
+ */
+struct guard_worktree {
+    char *top;  /* NULL: every blob comes from git */
+    char *buf;  /* the last file read; wiped */
+    size_t cap;
+};
+
+/*
+ * Returns 1 and points *bytes and *len at the working-tree file path
+ * (relative to top) when its bytes hash to blob oid, 0 when they do not
+ * or it cannot be read, -1 with err set when memory runs out.  The bytes
+ * stay valid until the next call.
+ */
+int guard_worktree_read(struct guard_worktree *wt, const char *path,
+                        const char *oid, const char **bytes, size_t *len,
+                        struct rotarr_error *err);
+
+void guard_worktree_release(struct guard_worktree *wt);
+
+/* Returns "dir/path" as a new string, or NULL when memory runs out. */
+char *guard_path_join(const char *dir, const char *path);
 
 /* Returns the top of the git working tree of the current directory, with
  * symlinks resolved, as a new string, or NULL with err set. */

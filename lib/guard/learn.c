@@ -25,7 +25,7 @@ static const char *getenv_lookup(void *ctx, const char *name)
     return getenv(name);
 }
 
-static char *join(const char *dir, const char *path)
+char *guard_path_join(const char *dir, const char *path)
 {
     struct rotarr_buf text = ROTARR_BUF_INIT;
     int rc;
@@ -192,7 +192,7 @@ static int has_compose_file(const struct rotarr_stack_options *opts)
         return 1;
     }
     for (i = 0; i < COUNT_OF(compose_names) && !found; i++) {
-        path = join(opts->dir, compose_names[i]);
+        path = guard_path_join(opts->dir, compose_names[i]);
         found = path == NULL || stat(path, &st) == 0;
         free(path);
     }
@@ -212,7 +212,7 @@ static int learn_env_only(struct rotarr_guard *guard,
     size_t len = 0;
     int ret = -1;
 
-    path = join(opts->dir, opts->env_file != NULL ? opts->env_file : ".env");
+    path = guard_path_join(opts->dir, opts->env_file != NULL ? opts->env_file : ".env");
     if (path == NULL) {
         return rotarr_error_set(err, ROTARR_EFILE, "out of memory");
     }

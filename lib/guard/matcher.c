@@ -42,160 +42,168 @@ static int grow_arena(struct guard_matcher *m, size_t len,
     return 0;
 }
 
+/* Patterns hold their first 8 bytes, so they move like the arena. */
+static int grow_patterns(struct guard_matcher *m, struct rotarr_error *err)
+{
+    struct guard_pattern *grown;
+    size_t alloc;
+
+    if (m->count < m->alloc) {
+        return 0;
+    }
+    alloc = m->alloc > 0 ? m->alloc * 2 : 64;
+    grown = malloc(alloc * sizeof(*grown));
+    if (grown == NULL) {
+        return rotarr_error_set(err, ROTARR_EFILE, "out of memory");
+    }
+    if (m->count > 0) {
+        memcpy(grown, m->patterns, m->count * sizeof(*grown));
+        sodium_memzero(m->patterns, m->alloc * sizeof(*grown));
+    }
+    free(m->patterns);
+    m->patterns = grown;
+    m->alloc = alloc;
+    return 0;
+}
+
+/* Bounds of the filter's size in bits, as powers of two: 256 bits per
+ * pattern keep false hits below 1 in 200 positions, and 2^18 bits is
+ * 32 KiB, an L1 data cache. */
+#define FILTER_MIN_BITS 12
+#define FILTER_MAX_BITS 18
+
 int guard_matcher_add(struct guard_matcher *m, const void *bytes, size_t len,
                       enum guard_pattern_kind kind, const char *origin,
                       struct rotarr_error *err)
 {
     struct guard_pattern *p;
-    const unsigned char *b = bytes;
-    size_t i;
 
     if (m->built) {
         return rotarr_error_set(err, ROTARR_EUSAGE,
                                 "patterns added after the first scan");
     }
-    if (len == 0 || m->count == GUARD_MAX_PATTERNS) {
+    if (len < GUARD_WINDOW) {
+        return 0; /* shorter values are placeholders, never secrets */
+    }
+    if (m->count == GUARD_MAX_PATTERNS) {
         return rotarr_error_set(err, ROTARR_EFILE,
                                 "too many secret values to look for");
     }
-    if (m->count == m->alloc) {
-        size_t alloc = m->alloc > 0 ? m->alloc * 2 : 64;
-
-        p = realloc(m->patterns, alloc * sizeof(*p));
-        if (p == NULL) {
-            return rotarr_error_set(err, ROTARR_EFILE, "out of memory");
-        }
-        m->patterns = p;
-        m->alloc = alloc;
-    }
-    if (grow_arena(m, len, err) < 0) {
+    if (grow_patterns(m, err) < 0 || grow_arena(m, len, err) < 0) {
         return -1;
     }
     p = &m->patterns[m->count++];
+    memset(p, 0, sizeof(*p));
     p->offset = m->arena_len;
     p->len = len;
+    p->need = kind == GUARD_PATTERN_AGE_KEY ? len + GUARD_AGE_KEY_TAIL : len;
     p->kind = kind;
     p->origin = origin;
-    p->newlines = 0;
-    for (i = 0; i + 1 < len; i++) {
-        p->newlines += b[i] == '\n';
-    }
+    memcpy(&p->prefix, bytes, GUARD_WINDOW);
     memcpy(m->arena + m->arena_len, bytes, len);
     m->arena_len += len;
     return 0;
 }
 
-/* Numbers the bytes that occur in patterns from 1; the rest are 0. */
-static void assign_classes(struct guard_matcher *m)
+static int compare_prefixes(const void *a, const void *b, void *ctx)
 {
+    const struct guard_matcher *m = ctx;
+    const struct guard_pattern *x = &m->patterns[*(const uint32_t *)a];
+    const struct guard_pattern *y = &m->patterns[*(const uint32_t *)b];
+
+    if (x->prefix != y->prefix) {
+        return x->prefix < y->prefix ? -1 : 1;
+    }
+    return x < y ? -1 : x > y;
+}
+
+static int same_bytes(const struct guard_matcher *m,
+                      const struct guard_pattern *a,
+                      const struct guard_pattern *b)
+{
+    return a->len == b->len &&
+           memcmp(m->arena + a->offset, m->arena + b->offset, a->len) == 0;
+}
+
+/* Marks patterns equal to an earlier one, so that a copy is reported
+ * once, under the first origin. */
+static void mark_duplicates(struct guard_matcher *m, uint32_t start,
+                            uint32_t count)
+{
+    struct guard_pattern *p, *q;
+    uint32_t i, j;
+
+    for (i = 1; i < count; i++) {
+        p = &m->patterns[m->order[start + i]];
+        for (j = 0; j < i && !p->duplicate; j++) {
+            q = &m->patterns[m->order[start + j]];
+            p->duplicate = !q->duplicate && same_bytes(m, p, q);
+        }
+    }
+}
+
+static void insert_bucket(struct guard_matcher *m, uint64_t prefix,
+                          uint32_t start, uint32_t count)
+{
+    size_t slot = (size_t)guard_window_hash(m, prefix) & m->bucket_mask;
+
+    while (m->buckets[slot].count != 0) {
+        slot = (slot + 1) & m->bucket_mask;
+    }
+    m->buckets[slot].prefix = prefix;
+    m->buckets[slot].start = start;
+    m->buckets[slot].count = count;
+    mark_duplicates(m, start, count);
+}
+
+/* Groups the sorted patterns by first window into an open-addressing
+ * table at most half full. */
+static int build_buckets(struct guard_matcher *m, struct rotarr_error *err)
+{
+    size_t size = 2, i, start;
+
+    while (size < m->count * 2) {
+        size *= 2;
+    }
+    m->buckets = calloc(size, sizeof(*m->buckets));
+    if (m->buckets == NULL) {
+        return rotarr_error_set(err, ROTARR_EFILE, "out of memory");
+    }
+    m->bucket_mask = size - 1;
+    for (start = 0; start < m->count; start = i) {
+        for (i = start + 1; i < m->count &&
+                            m->patterns[m->order[i]].prefix ==
+                                m->patterns[m->order[start]].prefix;
+             i++) {
+        }
+        insert_bucket(m, m->patterns[m->order[start]].prefix,
+                      (uint32_t)start, (uint32_t)(i - start));
+    }
+    return 0;
+}
+
+static int build_filter(struct guard_matcher *m, struct rotarr_error *err)
+{
+    unsigned bits = FILTER_MIN_BITS;
+    uint64_t h;
     size_t i;
 
-    memset(m->classes, 0, sizeof(m->classes));
-    m->class_count = 1;
-    for (i = 0; i < m->arena_len; i++) {
-        if (m->classes[m->arena[i]] == 0) {
-            m->classes[m->arena[i]] = (uint16_t)m->class_count++;
-        }
+    while (bits < FILTER_MAX_BITS && ((size_t)1 << bits) < m->count * 256) {
+        bits++;
     }
-}
-
-static int alloc_tables(struct guard_matcher *m, struct rotarr_error *err)
-{
-    size_t states = m->arena_len + 1;
-
-    if (states > GUARD_MAX_TABLE_BYTES / sizeof(uint32_t) / m->class_count) {
-        return rotarr_error_set(err, ROTARR_EFILE,
-                                "the secret values are too many or too "
-                                "long to look for (%zu bytes)",
-                                m->arena_len);
-    }
-    m->delta = calloc(states * m->class_count, sizeof(uint32_t));
-    m->output = malloc(states * sizeof(uint32_t));
-    m->dict = calloc(states, sizeof(uint32_t));
-    if (m->delta == NULL || m->output == NULL || m->dict == NULL) {
+    m->filter_shift = 64 - bits;
+    m->filter = calloc(((size_t)1 << bits) / 64, sizeof(uint64_t));
+    if (m->filter == NULL) {
         return rotarr_error_set(err, ROTARR_EFILE, "out of memory");
     }
-    memset(m->output, 0xff, states * sizeof(uint32_t));
-    m->state_count = 1;
+    for (i = 0; i < m->count; i++) {
+        h = guard_window_hash(m, m->patterns[i].prefix);
+        m->filter[h >> 6] |= (uint64_t)1 << (h & 63);
+        if (m->patterns[i].need > m->max_need) {
+            m->max_need = m->patterns[i].need;
+        }
+    }
     return 0;
-}
-
-/* Adds pattern i to the trie; a pattern equal to an earlier one keeps
- * the earlier one's origin. */
-static void insert_pattern(struct guard_matcher *m, uint32_t i)
-{
-    const struct guard_pattern *p = &m->patterns[i];
-    uint32_t state = 0;
-    uint32_t *slot;
-    size_t k;
-
-    for (k = 0; k < p->len; k++) {
-        slot = &m->delta[(size_t)state * m->class_count +
-                         m->classes[m->arena[p->offset + k]]];
-        if (*slot == 0) {
-            *slot = (uint32_t)m->state_count++;
-        }
-        state = *slot;
-    }
-    if (m->output[state] == GUARD_NO_PATTERN) {
-        m->output[state] = i;
-    }
-}
-
-/*
- * Turns the trie into the complete automaton, breadth first: a missing
- * transition takes the one of the failure state, which is already
- * complete because it is shallower.  A trie edge never leads to the root,
- * so 0 marks a missing edge until it is filled in.
- */
-static int complete(struct guard_matcher *m, struct rotarr_error *err)
-{
-    uint32_t *fail;
-    uint32_t *queue;
-    size_t head = 0, tail = 0;
-    uint32_t c, u, v, f;
-
-    fail = calloc(m->state_count, sizeof(uint32_t));
-    queue = malloc(m->state_count * sizeof(uint32_t));
-    if (fail == NULL || queue == NULL) {
-        free(fail);
-        free(queue);
-        return rotarr_error_set(err, ROTARR_EFILE, "out of memory");
-    }
-    queue[tail++] = 0;
-    while (head < tail) {
-        u = queue[head++];
-        for (c = 0; c < m->class_count; c++) {
-            v = m->delta[(size_t)u * m->class_count + c];
-            f = u == 0 ? 0 : m->delta[(size_t)fail[u] * m->class_count + c];
-            if (v == 0) {
-                m->delta[(size_t)u * m->class_count + c] = f;
-                continue;
-            }
-            fail[v] = f;
-            m->dict[v] = m->output[f] != GUARD_NO_PATTERN ? f : m->dict[f];
-            queue[tail++] = v;
-        }
-    }
-    free(fail);
-    free(queue);
-    return 0;
-}
-
-/* Stores row offsets instead of state numbers, flagged where a pattern
- * ends, so that the scan loop needs no multiplication. */
-static void encode_rows(struct guard_matcher *m)
-{
-    size_t i, n = m->state_count * m->class_count;
-    uint32_t target;
-
-    for (i = 0; i < n; i++) {
-        target = m->delta[i];
-        m->delta[i] = target * m->class_count;
-        if (m->output[target] != GUARD_NO_PATTERN || m->dict[target] != 0) {
-            m->delta[i] |= GUARD_MATCH_FLAG;
-        }
-    }
 }
 
 int guard_matcher_build(struct guard_matcher *m, struct rotarr_error *err)
@@ -205,39 +213,54 @@ int guard_matcher_build(struct guard_matcher *m, struct rotarr_error *err)
     if (m->built) {
         return 0;
     }
-    assign_classes(m);
-    if (alloc_tables(m, err) < 0) {
+    if (build_filter(m, err) < 0) {
         return -1;
+    }
+    m->order = malloc((m->count + 1) * sizeof(uint32_t));
+    if (m->order == NULL) {
+        return rotarr_error_set(err, ROTARR_EFILE, "out of memory");
     }
     for (i = 0; i < m->count; i++) {
-        insert_pattern(m, (uint32_t)i);
+        m->order[i] = (uint32_t)i;
     }
-    if (complete(m, err) < 0) {
+    qsort_r(m->order, m->count, sizeof(uint32_t), compare_prefixes, m);
+    if (build_buckets(m, err) < 0) {
         return -1;
     }
-    encode_rows(m);
     m->built = 1;
     return 0;
 }
 
-static void free_wiped(void *p, size_t len)
+const struct guard_bucket *guard_matcher_bucket(const struct guard_matcher *m,
+                                                uint64_t window)
 {
-    if (p != NULL) {
-        sodium_memzero(p, len);
-        free(p);
+    size_t slot = (size_t)guard_window_hash(m, window) & m->bucket_mask;
+
+    while (m->buckets[slot].count != 0) {
+        if (m->buckets[slot].prefix == window) {
+            return &m->buckets[slot];
+        }
+        slot = (slot + 1) & m->bucket_mask;
     }
+    return NULL;
 }
 
 void guard_matcher_release(struct guard_matcher *m)
 {
-    size_t states = m->arena_len + 1;
-
-    if (m->delta != NULL) {
-        free_wiped(m->delta, states * m->class_count * sizeof(uint32_t));
+    if (m->arena != NULL) {
+        sodium_memzero(m->arena, m->arena_cap);
+        free(m->arena);
     }
-    free(m->output);
-    free(m->dict);
-    free_wiped(m->arena, m->arena_cap);
-    free(m->patterns);
+    if (m->buckets != NULL) {
+        /* The first windows are the first 8 bytes of each secret. */
+        sodium_memzero(m->buckets, (m->bucket_mask + 1) * sizeof(*m->buckets));
+        free(m->buckets);
+    }
+    if (m->patterns != NULL) {
+        sodium_memzero(m->patterns, m->alloc * sizeof(*m->patterns));
+        free(m->patterns);
+    }
+    free(m->filter);
+    free(m->order);
     memset(m, 0, sizeof(*m));
 }

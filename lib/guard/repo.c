@@ -146,18 +146,81 @@ static int parse_tree(struct rotarr_buf *out, struct guard_entries *entries,
     return 0;
 }
 
-int guard_scan_entries(struct rotarr_guard *guard,
-                       const struct guard_entries *entries,
-                       struct rotarr_guard_findings *findings,
-                       struct rotarr_error *err)
+/* Writes "OID\n" for each entry to scan. */
+static int list_requests(const struct guard_entries *entries,
+                         struct rotarr_buf *requests,
+                         struct rotarr_error *err)
+{
+    size_t i;
+
+    for (i = 0; i < entries->count; i++) {
+        if (!entries->items[i].skip &&
+            rotarr_buf_printf(requests, err, "%s\n",
+                              entries->items[i].oid) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int scan_bytes(struct rotarr_guard *guard, const struct guard_entry *e,
+                      const char *bytes, size_t len,
+                      struct rotarr_guard_findings *findings,
+                      struct rotarr_error *err)
+{
+    struct rotarr_guard_scan *scan;
+
+    scan = rotarr_guard_scan_begin(guard, e->path, e->commit, findings, err);
+    if (scan == NULL) {
+        return -1;
+    }
+    if (rotarr_guard_scan_feed(scan, bytes, len, err) < 0) {
+        rotarr_guard_scan_abort(scan);
+        return -1;
+    }
+    return rotarr_guard_scan_finish(scan, err);
+}
+
+/* Scans the entries whose working-tree file is the blob, and marks them
+ * done. */
+static int scan_worktree(struct rotarr_guard *guard,
+                         struct guard_entries *entries,
+                         struct guard_worktree *wt,
+                         struct rotarr_guard_findings *findings,
+                         struct rotarr_error *err)
+{
+    struct guard_entry *e;
+    const char *bytes;
+    size_t i, len;
+    int same;
+
+    for (i = 0; i < entries->count; i++) {
+        e = &entries->items[i];
+        if (e->skip) {
+            continue;
+        }
+        same = guard_worktree_read(wt, e->path, e->oid, &bytes, &len, err);
+        if (same < 0 ||
+            (same && scan_bytes(guard, e, bytes, len, findings, err) < 0)) {
+            return -1;
+        }
+        e->skip = same;
+    }
+    return 0;
+}
+
+static int scan_from_git(struct rotarr_guard *guard,
+                         const struct guard_entries *entries,
+                         const struct rotarr_buf *requests,
+                         struct rotarr_guard_findings *findings,
+                         struct rotarr_error *err)
 {
     struct guard_cat_file cf;
     struct rotarr_guard_scan *scan;
     const struct guard_entry *e;
     size_t i;
 
-    if (guard_matcher_build(&guard->matcher, err) < 0 ||
-        guard_cat_file_open(&cf, err) < 0) {
+    if (guard_cat_file_open(&cf, requests->data, requests->len, err) < 0) {
         return -1;
     }
     for (i = 0; i < entries->count; i++) {
@@ -183,6 +246,69 @@ int guard_scan_entries(struct rotarr_guard *guard,
 fail:
     guard_cat_file_close(&cf, NULL);
     return -1;
+}
+
+int guard_scan_entries(struct rotarr_guard *guard,
+                       struct guard_entries *entries,
+                       struct guard_worktree *wt,
+                       struct rotarr_guard_findings *findings,
+                       struct rotarr_error *err)
+{
+    struct rotarr_buf requests = ROTARR_BUF_INIT;
+    int ret = -1;
+
+    if (guard_matcher_build(&guard->matcher, err) < 0 ||
+        (wt != NULL &&
+         scan_worktree(guard, entries, wt, findings, err) < 0) ||
+        list_requests(entries, &requests, err) < 0) {
+        goto out;
+    }
+    ret = requests.len == 0
+              ? 0
+              : scan_from_git(guard, entries, &requests, findings, err);
+
+out:
+    rotarr_buf_release(&requests);
+    return ret;
+}
+
+static int compare_findings(const void *a, const void *b)
+{
+    const struct rotarr_guard_finding *x = a, *y = b;
+    int c = strcmp(x->path, y->path);
+
+    if (c == 0 && x->line != y->line) {
+        c = x->line < y->line ? -1 : 1;
+    }
+    return c != 0 ? c : strcmp(x->what, y->what);
+}
+
+/*
+ * Scans the entries of a staged or tree scan, reading the working tree
+ * where it matches, and sorts the findings by path and line, since the
+ * files come in two passes.
+ */
+static int scan_current(struct rotarr_guard *guard,
+                        struct guard_entries *entries,
+                        struct rotarr_guard_findings *findings,
+                        struct rotarr_error *err)
+{
+    struct guard_worktree wt;
+    size_t first = findings->count;
+    int ret;
+
+    memset(&wt, 0, sizeof(wt));
+    wt.top = guard_working_tree_top(err);
+    if (wt.top == NULL) {
+        return -1;
+    }
+    ret = guard_scan_entries(guard, entries, &wt, findings, err);
+    guard_worktree_release(&wt);
+    if (ret == 0 && findings->count - first > 1) {
+        qsort(findings->items + first, findings->count - first,
+              sizeof(*findings->items), compare_findings);
+    }
+    return ret;
 }
 
 /* Returns 1 when rev names a commit, 0 when it does not. */
@@ -218,7 +344,7 @@ static int check_entries(struct rotarr_guard *guard, struct rotarr_buf *out,
     ret = tree ? parse_tree(out, &entries, err)
                : parse_raw(out, &entries, err);
     if (ret == 0) {
-        ret = guard_scan_entries(guard, &entries, findings, err);
+        ret = scan_current(guard, &entries, findings, err);
     }
     free(entries.items);
     return ret;
@@ -365,7 +491,7 @@ int rotarr_guard_check_range(struct rotarr_guard *guard, const char *range,
         skip_repeats(&entries, err) < 0) {
         goto out;
     }
-    ret = guard_scan_entries(guard, &entries, findings, err);
+    ret = guard_scan_entries(guard, &entries, NULL, findings, err);
 
 out:
     free(entries.items);

@@ -8,10 +8,6 @@
 
 #include "guard_private.h"
 
-/* Characters after "AGE-SECRET-KEY-1": 32 key bytes and a 6-character
- * checksum in bech32. */
-#define AGE_KEY_TAIL 58
-
 struct rotarr_guard_scan {
     struct rotarr_guard *guard;
     char *path;
@@ -21,17 +17,24 @@ struct rotarr_guard_scan {
     enum rotarr_guard_name name;
     int env_path; /* an env_file: path */
 
-    uint32_t row;            /* automaton state as a row offset */
-    size_t lines;            /* line breaks before counted */
-    const unsigned char *counted; /* in the piece being fed */
-    size_t *last_line;       /* per pattern: line last reported, + 1 */
-
-    size_t age_need;         /* bech32 characters still to see */
-    size_t age_line;
+    size_t lines;             /* line breaks in the bytes fed so far */
+    size_t *last_line;        /* per pattern: line last reported, + 1 */
+    /* Bytes whose positions wait for enough of what follows, at most
+     * 2 * max_need; wiped. */
+    unsigned char *tail;
+    size_t tail_len, tail_lines; /* line breaks before the tail */
 
     char *env;               /* an env file's bytes; wiped */
     size_t env_len, env_cap;
     int env_overflow;
+};
+
+/* Where a buffer being searched starts, and the line count reached in
+ * it, so that lines are counted once however many matches there are. */
+struct line_cursor {
+    const unsigned char *buf;
+    size_t pos;
+    size_t lines; /* line breaks before buf[pos] */
 };
 
 /* Counts line breaks eight bytes at a time: a byte of x is zero exactly
@@ -47,7 +50,8 @@ static size_t count_newlines(const unsigned char *p, const unsigned char *end)
         memcpy(&w, p, 8);
         x = w ^ (ones * '\n');
         x = ~(((x & low7) + low7) | x) & high;
-        n += (size_t)__builtin_popcountll(x);
+        /* One bit per line break at the top of its byte: sum the bytes. */
+        n += (size_t)(((x >> 7) * ones) >> 56);
     }
     for (; p < end; p++) {
         n += *p == '\n';
@@ -55,12 +59,13 @@ static size_t count_newlines(const unsigned char *p, const unsigned char *end)
     return n;
 }
 
-/* Returns the 1-based line of p in the piece being fed. */
-static size_t line_at(struct rotarr_guard_scan *scan, const unsigned char *p)
+/* Returns the 1-based line of cursor->buf[pos]. */
+static size_t line_at(struct line_cursor *cursor, size_t pos)
 {
-    scan->lines += count_newlines(scan->counted, p);
-    scan->counted = p;
-    return scan->lines + 1;
+    cursor->lines += count_newlines(cursor->buf + cursor->pos,
+                                    cursor->buf + pos);
+    cursor->pos = pos;
+    return cursor->lines + 1;
 }
 
 static int is_bech32_upper(unsigned char c)
@@ -86,43 +91,30 @@ static int add_found(struct rotarr_guard_scan *scan,
     return ret;
 }
 
-/* Checks the characters after an age key marker that this piece holds;
- * the rest waits for the next piece. */
-static int check_age_tail(struct rotarr_guard_scan *scan,
-                          const unsigned char *p, const unsigned char *end,
-                          struct rotarr_error *err)
+/* Returns 1 when the len bytes at p are all bech32 (upper case). */
+static int all_bech32(const unsigned char *p, size_t len)
 {
-    for (; scan->age_need > 0 && p < end; p++) {
-        if (!is_bech32_upper(*p)) {
-            scan->age_need = 0;
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        if (!is_bech32_upper(p[i])) {
             return 0;
         }
-        scan->age_need--;
-        if (scan->age_need == 0) {
-            return add_found(scan, ROTARR_GUARD_PRIVATE_KEY, scan->age_line,
-                             "", "age secret key", err);
-        }
     }
-    return 0;
+    return 1;
 }
 
-static int report_pattern(struct rotarr_guard_scan *scan, uint32_t index,
-                          const unsigned char *last,
-                          const unsigned char *end, struct rotarr_error *err)
+/* Reports pattern index found at buf[pos]. */
+static int report(struct rotarr_guard_scan *scan, uint32_t index,
+                  struct line_cursor *cursor, size_t pos,
+                  struct rotarr_error *err)
 {
     const struct guard_pattern *p = &scan->guard->matcher.patterns[index];
-    size_t line = line_at(scan, last) - p->newlines;
+    size_t line = line_at(cursor, pos);
 
-    switch (p->kind) {
-    case GUARD_PATTERN_AGE_KEY:
-        scan->age_need = AGE_KEY_TAIL;
-        scan->age_line = line;
-        return check_age_tail(scan, last + 1, end, err);
-    case GUARD_PATTERN_KEY:
+    if (p->kind == GUARD_PATTERN_AGE_KEY || p->kind == GUARD_PATTERN_KEY) {
         return add_found(scan, ROTARR_GUARD_PRIVATE_KEY, line, "", p->origin,
                          err);
-    default:
-        break;
     }
     if (scan->last_line[index] == line + 1) {
         return 0;
@@ -135,43 +127,68 @@ static int report_pattern(struct rotarr_guard_scan *scan, uint32_t index,
                      p->origin, err);
 }
 
-/* Reports every pattern that ends at last: the state's own and those on
- * its chain of suffix states. */
-static int report_state(struct rotarr_guard_scan *scan, uint32_t row,
-                        const unsigned char *last, const unsigned char *end,
-                        struct rotarr_error *err)
+/* Compares the patterns whose first window is at buf[pos]; a pattern
+ * matches only when all the bytes it spans are in buf. */
+static int verify(struct rotarr_guard_scan *scan,
+                  const struct guard_bucket *bucket, const unsigned char *buf,
+                  size_t len, size_t pos, struct line_cursor *cursor,
+                  struct rotarr_error *err)
 {
     const struct guard_matcher *m = &scan->guard->matcher;
-    uint32_t state = row / m->class_count;
+    const struct guard_pattern *p;
+    uint32_t i, index;
 
-    while (state != 0) {
-        if (m->output[state] != GUARD_NO_PATTERN &&
-            report_pattern(scan, m->output[state], last, end, err) < 0) {
+    for (i = 0; i < bucket->count; i++) {
+        index = m->order[bucket->start + i];
+        p = &m->patterns[index];
+        if (p->duplicate || p->need > len - pos ||
+            memcmp(buf + pos + GUARD_WINDOW,
+                   m->arena + p->offset + GUARD_WINDOW,
+                   p->len - GUARD_WINDOW) != 0) {
+            continue;
+        }
+        if (p->kind == GUARD_PATTERN_AGE_KEY &&
+            !all_bech32(buf + pos + p->len, p->need - p->len)) {
+            continue;
+        }
+        if (report(scan, index, cursor, pos, err) < 0) {
             return -1;
         }
-        state = m->dict[state];
     }
     return 0;
 }
 
-static int run_automaton(struct rotarr_guard_scan *scan,
-                         const unsigned char *p, const unsigned char *end,
-                         struct rotarr_error *err)
+/*
+ * Looks for patterns starting at buf[from] to buf[to - 1], where buf holds
+ * len bytes and lines line breaks come before it.  The filter test is the
+ * only work at most positions.
+ */
+static int search(struct rotarr_guard_scan *scan, const unsigned char *buf,
+                  size_t len, size_t from, size_t to, size_t lines,
+                  struct rotarr_error *err)
 {
-    const uint32_t *delta = scan->guard->matcher.delta;
-    const uint16_t *classes = scan->guard->matcher.classes;
-    uint32_t row = scan->row;
+    const struct guard_matcher *m = &scan->guard->matcher;
+    const struct guard_bucket *bucket;
+    struct line_cursor cursor = { buf, 0, lines };
+    uint64_t window, h;
+    size_t pos;
 
-    for (; p < end; p++) {
-        row = delta[row + classes[*p]];
-        if (row & GUARD_MATCH_FLAG) {
-            row &= ~GUARD_MATCH_FLAG;
-            if (report_state(scan, row, p, end, err) < 0) {
-                return -1;
-            }
+    if (len < GUARD_WINDOW) {
+        return 0;
+    }
+    to = to < len - GUARD_WINDOW + 1 ? to : len - GUARD_WINDOW + 1;
+    for (pos = from; pos < to; pos++) {
+        memcpy(&window, buf + pos, GUARD_WINDOW);
+        h = guard_window_hash(m, window);
+        if ((m->filter[h >> 6] & ((uint64_t)1 << (h & 63))) == 0) {
+            continue;
+        }
+        bucket = guard_matcher_bucket(m, window);
+        if (bucket != NULL &&
+            verify(scan, bucket, buf, len, pos, &cursor, err) < 0) {
+            return -1;
         }
     }
-    scan->row = row;
     return 0;
 }
 
@@ -208,26 +225,73 @@ static int keep_env_bytes(struct rotarr_guard_scan *scan, const char *bytes,
     return 0;
 }
 
+/* Drops the first n bytes of the tail, whose positions are done. */
+static void drop_tail(struct rotarr_guard_scan *scan, size_t n)
+{
+    scan->tail_lines += count_newlines(scan->tail, scan->tail + n);
+    memmove(scan->tail, scan->tail + n, scan->tail_len - n);
+    sodium_memzero(scan->tail + scan->tail_len - n, n);
+    scan->tail_len -= n;
+}
+
+/*
+ * Searches the positions kept in the tail now that the piece gives the
+ * bytes after them.  Returns 1 when the piece was too short and went
+ * into the tail whole, 0 when the piece is still to search.
+ */
+static int search_tail(struct rotarr_guard_scan *scan,
+                       const unsigned char *piece, size_t len,
+                       struct rotarr_error *err)
+{
+    size_t max_need = scan->guard->matcher.max_need;
+    size_t old = scan->tail_len, take, ready;
+
+    take = len < max_need - 1 ? len : max_need - 1;
+    memcpy(scan->tail + scan->tail_len, piece, take);
+    scan->tail_len += take;
+    ready = scan->tail_len >= max_need ? scan->tail_len - max_need + 1 : 0;
+    ready = ready < old ? ready : old;
+    if (search(scan, scan->tail, scan->tail_len, 0, ready, scan->tail_lines,
+               err) < 0) {
+        return -1;
+    }
+    if (ready < old) {
+        drop_tail(scan, ready); /* the piece is in the tail, unsearched */
+        return 1;
+    }
+    drop_tail(scan, scan->tail_len); /* the piece is searched in place */
+    return 0;
+}
+
 int rotarr_guard_scan_feed(struct rotarr_guard_scan *scan, const char *bytes,
                            size_t len, struct rotarr_error *err)
 {
-    const unsigned char *p = (const unsigned char *)bytes;
+    const unsigned char *piece = (const unsigned char *)bytes;
+    size_t max_need = scan->guard->matcher.max_need;
+    size_t lines = scan->lines, ready;
+    int absorbed = 0;
 
     if (len == 0) {
         return 0;
     }
-    scan->counted = p;
     if (scan->name != ROTARR_GUARD_NAME_OTHER &&
         keep_env_bytes(scan, bytes, len, err) < 0) {
         return -1;
     }
-    if (scan->age_need > 0 && check_age_tail(scan, p, p + len, err) < 0) {
+    scan->lines += count_newlines(piece, piece + len);
+    if (scan->tail_len > 0) {
+        absorbed = search_tail(scan, piece, len, err);
+        if (absorbed != 0) {
+            return absorbed < 0 ? -1 : 0;
+        }
+    }
+    ready = len >= max_need ? len - max_need + 1 : 0;
+    if (search(scan, piece, len, 0, ready, lines, err) < 0) {
         return -1;
     }
-    if (run_automaton(scan, p, p + len, err) < 0) {
-        return -1;
-    }
-    scan->lines += count_newlines(scan->counted, p + len);
+    memcpy(scan->tail, piece + ready, len - ready);
+    scan->tail_len = len - ready;
+    scan->tail_lines = lines + count_newlines(piece, piece + ready);
     return 0;
 }
 
@@ -250,8 +314,9 @@ rotarr_guard_scan_begin(struct rotarr_guard *guard, const char *path,
     scan->guard = guard;
     scan->dest = findings;
     scan->path = strdup(path);
-    scan->last_line = calloc(guard->matcher.count, sizeof(size_t));
-    if (scan->path == NULL || scan->last_line == NULL) {
+    scan->last_line = calloc(guard->matcher.count + 1, sizeof(size_t));
+    scan->tail = malloc(2 * guard->matcher.max_need);
+    if (scan->path == NULL || scan->last_line == NULL || scan->tail == NULL) {
         rotarr_guard_scan_abort(scan);
         rotarr_error_set(err, ROTARR_EFILE, "out of memory");
         return NULL;
@@ -377,6 +442,11 @@ int rotarr_guard_scan_finish(struct rotarr_guard_scan *scan,
     int refused = 0;
     int ret = -1;
 
+    /* The last positions, with only the bytes that the blob has. */
+    if (search(scan, scan->tail, scan->tail_len, 0, scan->tail_len,
+               scan->tail_lines, err) < 0) {
+        goto out;
+    }
     if (scan->name != ROTARR_GUARD_NAME_OTHER &&
         judge_env_file(scan, &values, &refused, err) < 0) {
         goto out;
@@ -400,6 +470,10 @@ void rotarr_guard_scan_abort(struct rotarr_guard_scan *scan)
     if (scan->env != NULL) {
         sodium_memzero(scan->env, scan->env_cap);
         free(scan->env);
+    }
+    if (scan->tail != NULL) {
+        sodium_memzero(scan->tail, 2 * scan->guard->matcher.max_need);
+        free(scan->tail);
     }
     rotarr_guard_findings_release(&scan->found);
     free(scan->last_line);

@@ -15,6 +15,9 @@
 #include "rotarr/guard.h"
 #include "rotarr/secret.h"
 
+/* For the SHA-1 that turns working-tree files into object ids. */
+#include "../../lib/guard/guard_private.h"
+
 #define SECRET "Xk9vQ2mP7rLs4TnW8yZb3cJd"
 #define SPECIAL_SECRET "pa/ss:w@rd%long"
 /* A made-up age identity, split so that this file holds no key. */
@@ -353,6 +356,35 @@ START_TEST(test_scan__copy_across_pieces)
 }
 END_TEST
 
+/* Every piece size gives the findings of the whole blob. */
+START_TEST(test_scan__any_piece_size_same_findings)
+{
+    static const char text[] = "a\n" SECRET "\nb " SECRET "\n"
+                               "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n"
+                               "k=" AGE_KEY "\n" SECRET;
+    struct rotarr_guard_scan *s;
+    size_t piece, at, take, len = sizeof(text) - 1;
+
+    for (piece = 1; piece <= len; piece += 3) {
+        rotarr_guard_findings_release(&found);
+        s = rotarr_guard_scan_begin(guard, "x", NULL, &found, &err);
+        ck_assert_ptr_nonnull(s);
+        for (at = 0; at < len; at += take) {
+            take = len - at < piece ? len - at : piece;
+            ck_assert_int_eq(rotarr_guard_scan_feed(s, text + at, take, &err),
+                             0);
+        }
+        ck_assert_int_eq(rotarr_guard_scan_finish(s, &err), 0);
+        ck_assert_uint_eq(found.count, 5);
+        ck_assert_uint_eq(found.items[0].line, 2);
+        ck_assert_uint_eq(found.items[1].line, 3);
+        ck_assert_uint_eq(found.items[2].line, 4);
+        ck_assert_uint_eq(found.items[3].line, 6);
+        ck_assert_uint_eq(found.items[4].line, 7);
+    }
+}
+END_TEST
+
 START_TEST(test_scan__one_finding_per_line_and_secret)
 {
     scan("notes.txt", SECRET " " SECRET "\n\n" SECRET "\n");
@@ -630,6 +662,52 @@ START_TEST(test_hook__script_fails_closed)
 }
 END_TEST
 
+/* ---- object ids ---- */
+
+static void sha1_hex(const char *text, size_t repeat, char hex[41])
+{
+    static const char digits[] = "0123456789abcdef";
+    struct guard_sha1 ctx;
+    unsigned char digest[20];
+    size_t i;
+
+    guard_sha1_init(&ctx);
+    for (i = 0; i < repeat; i++) {
+        guard_sha1_update(&ctx, text, strlen(text));
+    }
+    guard_sha1_final(&ctx, digest);
+    for (i = 0; i < 20; i++) {
+        hex[2 * i] = digits[digest[i] >> 4];
+        hex[2 * i + 1] = digits[digest[i] & 15];
+    }
+    hex[40] = '\0';
+}
+
+/* Known answers from FIPS 180-2, appendix A, and the id git gives the
+ * empty blob ("blob 0" and a NUL). */
+START_TEST(test_sha1__known_answers)
+{
+    char hex[41];
+
+    sha1_hex("abc", 1, hex);
+    ck_assert_str_eq(hex, "a9993e364706816aba3e25717850c26c9cd0d89d");
+    sha1_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 1,
+             hex);
+    ck_assert_str_eq(hex, "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
+    sha1_hex("a", 1000000, hex);
+    ck_assert_str_eq(hex, "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
+}
+END_TEST
+
+START_TEST(test_sha1__one_bit_changes_digest)
+{
+    char hex[41];
+
+    sha1_hex("abd", 1, hex);
+    ck_assert_str_ne(hex, "a9993e364706816aba3e25717850c26c9cd0d89d");
+}
+END_TEST
+
 static Suite *guard_suite(void)
 {
     Suite *s = suite_create("guard");
@@ -657,6 +735,8 @@ static Suite *guard_suite(void)
     tcase_add_test(values, test_envelope__sops_without_mac_is_plain);
     tcase_add_test(values, test_hook__script_quotes_stack_dir);
     tcase_add_test(values, test_hook__script_fails_closed);
+    tcase_add_test(values, test_sha1__known_answers);
+    tcase_add_test(values, test_sha1__one_bit_changes_digest);
     suite_add_tcase(s, values);
 
     tcase_add_checked_fixture(scans, setup, teardown);
@@ -668,6 +748,7 @@ static Suite *guard_suite(void)
     tcase_add_test(scans, test_scan__partial_encoding_passes);
     tcase_add_test(scans, test_scan__placeholder_secret_is_not_looked_for);
     tcase_add_test(scans, test_scan__copy_across_pieces);
+    tcase_add_test(scans, test_scan__any_piece_size_same_findings);
     tcase_add_test(scans, test_scan__one_finding_per_line_and_secret);
     tcase_add_test(scans, test_scan__add_after_scan_rejected);
     tcase_add_test(scans, test_scan__findings_capped);
