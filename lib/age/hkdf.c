@@ -9,9 +9,14 @@ void rotarr_hkdf_sha256(const unsigned char *ikm, size_t ikm_len,
                         const void *info, size_t info_len,
                         unsigned char out[32])
 {
+    static const unsigned char empty[1];
     crypto_auth_hmacsha256_state state;
     unsigned char prk[crypto_auth_hmacsha256_BYTES];
     const unsigned char counter = 1;
+
+    /* libsodium declares its pointers non-null even for zero lengths. */
+    salt = salt != NULL ? salt : empty;
+    ikm = ikm != NULL ? ikm : empty;
 
     /* An absent salt is HMAC with an empty key, which HMAC pads to a
      * block of zeros like the RFC's string of HashLen zeros. */

@@ -438,6 +438,8 @@ int main(void)
         return 1;
     }
     runner = srunner_create(age_format_suite());
+    srunner_add_suite(runner, age_keys_suite());
+    srunner_add_suite(runner, age_stream_suite());
     srunner_add_suite(runner, age_vector_suite());
     srunner_run_all(runner, CK_NORMAL);
     failed = srunner_ntests_failed(runner);
