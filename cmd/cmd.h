@@ -165,6 +165,13 @@ void cmd_print_masked(const char *prefix, const char *line, size_t len,
                       const struct rotarr_secret *const *secrets,
                       size_t count);
 
+/*
+ * Resumes a Redis rotation from the journal of the stack in opts and
+ * prints what it changed.  Returns the exit status, or -1 when the
+ * journal is missing or belongs to another kind of rotation.
+ */
+int cmd_resume_redis(const struct rotarr_stack_options *opts);
+
 /* Verb entry points: each returns the process exit status. */
 int cmd_decrypt(int argc, char **argv);
 int cmd_edit(int argc, char **argv);

@@ -521,6 +521,25 @@ out:
     return status;
 }
 
+int cmd_resume_redis(const struct rotarr_stack_options *opts)
+{
+    struct rotarr_error err = ROTARR_ERROR_INIT;
+    struct rotarr_redisrot_plan plan = ROTARR_REDISROT_PLAN_INIT;
+    int found;
+    int status;
+
+    found = rotarr_redisrot_resume(opts, &plan, &err);
+    if (found < 0) {
+        status = cmd_report(&err);
+    } else if (found == 0) {
+        status = -1;
+    } else {
+        status = report(&plan, 0, 0);
+    }
+    rotarr_redisrot_plan_release(&plan);
+    return status;
+}
+
 int cmd_redis(int argc, char **argv)
 {
     struct redis_options o;

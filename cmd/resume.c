@@ -62,6 +62,11 @@ int cmd_resume(int argc, char **argv)
         return status < 0 ? ROTARR_OK : status;
     }
     cmd_stack_options(&opts);
+    status = cmd_resume_redis(&opts);
+    if (status >= 0) {
+        return status;
+    }
+    status = ROTARR_OK;
     found = rotarr_pgrot_resume(&opts, &plan, &err);
     if (found < 0) {
         status = cmd_report(&err);

@@ -559,11 +559,17 @@ static int resume_commit(const struct rotarr_stack_options *opts,
     struct rotarr_secret *old = plan->current;
     struct rotarr_secret *next = plan->next;
     struct rotarr_stack *stack = rotarr_stack_load(opts, err);
+    char service[ROTARR_NAME_MAX];
+    char var[ROTARR_NAME_MAX];
     int ret = -1;
 
+    /* The plan is filled again from the files, so the request must not
+     * point into it. */
+    snprintf(service, sizeof(service), "%s", plan->service);
+    snprintf(var, sizeof(var), "%s", plan->var);
     memset(&req, 0, sizeof(req));
-    req.service = plan->service;
-    req.var = plan->var[0] != '\0' ? plan->var : NULL;
+    req.service = service;
+    req.var = var[0] != '\0' ? var : NULL;
     plan->current = NULL;
     plan->next = NULL;
     if (stack == NULL ||
