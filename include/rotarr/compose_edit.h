@@ -131,4 +131,13 @@ int rotarr_compose_env_set(struct rotarr_text_edits *edits,
                            const char *after,
                            struct rotarr_error *err) ROTARR_MUST_CHECK;
 
+/* Sets count variables as rotarr_compose_env_set does, in one
+ * "environment:" key when the service has none. */
+int rotarr_compose_env_set_pairs(struct rotarr_text_edits *edits,
+                                 const struct rotarr_ynode *service,
+                                 const char *const *keys,
+                                 const char *const *values, size_t count,
+                                 const char *after,
+                                 struct rotarr_error *err) ROTARR_MUST_CHECK;
+
 #endif

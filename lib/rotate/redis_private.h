@@ -70,6 +70,12 @@ int redis_server_learn(const struct rotarr_stack *stack,
  * when there are more than max. */
 int redis_split_words(const char *text, char **words, size_t max);
 
+/* Stores in var the variable that a text made only of $NAME or
+ * ${NAME...} reads ("${REDIS_PASSWORD:?missing}" gives REDIS_PASSWORD),
+ * or "" for any other text. */
+void redis_sole_variable(const char *text, size_t len, char *var,
+                         size_t size);
+
 /* Reads the config file a server starts from (argument of the server's
  * command) when a bind mount of the stack provides it. */
 int redis_conf_load(const struct rotarr_stack *stack,

@@ -219,6 +219,10 @@ static int redis_scheme(const char *text, size_t sep, size_t *start)
                            text[s - 1]) != NULL) {
         s--;
     }
+    while (s < sep && !((text[s] >= 'a' && text[s] <= 'z') ||
+                        (text[s] >= 'A' && text[s] <= 'Z'))) {
+        s++; /* a scheme starts with a letter: skip the ":-" of ${X:-...} */
+    }
     *start = s;
     return (sep - s == 5 && strncasecmp(text + s, "redis", 5) == 0) ||
            (sep - s == 6 && strncasecmp(text + s, "rediss", 6) == 0);
@@ -515,12 +519,18 @@ static int walk_node(struct yaml_walk *walk, const struct rotarr_ynode *node,
     }
     for (i = 0; i < node->count; i++) {
         if (node->kind == ROTARR_YNODE_MAPPING) {
+            /* An alias (its node lies before the key) or a merge key
+             * leads to nodes that are searched where they are written. */
             if (node->items[2 * i + 1]->start < node->items[2 * i]->end ||
+                rotarr_ynode_equals(node->items[2 * i], "<<") ||
                 walk_child(walk, node->items[2 * i]->value, node,
                            node->items[2 * i + 1], depth, err) == 0) {
                 continue;
             }
             return -1;
+        }
+        if (node->items[i]->start < node->start) {
+            continue;
         }
         snprintf(index, sizeof(index), "%zu", i);
         if (walk_child(walk, index, node, node->items[i], depth, err) < 0) {
@@ -715,6 +725,10 @@ static void view_client(const struct client_scan *scan,
             view_variable(scan, view, svc->env[i].key,
                           value.data != NULL ? value.data : "",
                           ROTARR_REDIS_NOT_IN_STACK);
+        } else {
+            /* "${X:?}" with X still empty: the name alone counts. */
+            view_variable(scan, view, svc->env[i].key, NULL,
+                          ROTARR_REDIS_NOT_IN_STACK);
         }
     }
     view_known_app(scan, view);
@@ -749,24 +763,6 @@ env_layer(const struct rotarr_compose_service *svc)
     }
     return svc->layer_count > 0 ? svc->layers[svc->layer_count - 1]
                                 : svc->node;
-}
-
-/* Returns the variable a ${NAME} text reads, or NULL. */
-static int sole_reference(const char *raw, size_t len, char *name,
-                          size_t size)
-{
-    size_t n;
-
-    if (len < 4 || strncmp(raw, "${", 2) != 0 || raw[len - 1] != '}') {
-        return 0;
-    }
-    n = strspn(raw + 2, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                        "0123456789_");
-    if (n + 3 != len || n >= size) {
-        return 0;
-    }
-    snprintf(name, size, "%.*s", (int)n, raw + 2);
-    return 1;
 }
 
 /* Adds key to the client's compose environment, or to the env file that
@@ -809,6 +805,25 @@ out:
     return ret;
 }
 
+/* Returns 1 when the client reads the project env file as an env_file. */
+static int reads_project_env(const struct client_scan *scan,
+                             const struct client_view *view)
+{
+    const struct rotarr_stack_file *env = rotarr_stack_env_file(scan->stack);
+    size_t index = 0;
+    size_t i;
+
+    for (i = 0; env != NULL && i < rotarr_dotenv_count(env->env); i++) {
+        if (redis_service_env_entry(scan->stack, view->svc,
+                                    rotarr_dotenv_entry(env->env, i)->key,
+                                    &index) != NULL &&
+            rotarr_stack_file(scan->stack, index) == env) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Returns 1 when a compose variable's value is the new or old password. */
 static int literal_holds(const struct client_scan *scan,
                          const struct rotarr_compose_env *var)
@@ -833,16 +848,20 @@ static int ensure_client_var(struct client_scan *scan,
 {
     const struct rotarr_compose_env *var = compose_var(view->svc, key);
     const struct rotarr_dotenv_entry *entry;
-    char name[ROTARR_NAME_MAX];
+    char name[ROTARR_NAME_MAX] = "";
     size_t index;
 
     *action = "kept";
     if (var != NULL && var->raw == NULL) {
-        return redis_project_ensure(scan->stack, scan->plan, key, scan->old,
-                                    err);
+        return strcmp(key, scan->plan->var) == 0
+                   ? 0
+                   : redis_project_ensure(scan->stack, scan->plan, key,
+                                          scan->old, err);
     }
-    if (var != NULL && sole_reference(var->raw, var->raw_len, name,
-                                      sizeof(name))) {
+    if (var != NULL) {
+        redis_sole_variable(var->raw, var->raw_len, name, sizeof(name));
+    }
+    if (var != NULL && name[0] != '\0') {
         return strcmp(name, scan->plan->var) == 0
                    ? 0
                    : redis_project_ensure(scan->stack, scan->plan, name,
@@ -859,6 +878,9 @@ static int ensure_client_var(struct client_scan *scan,
     if (entry != NULL) {
         return redis_env_ensure(scan->stack, scan->plan, index, entry,
                                 scan->old, err);
+    }
+    if (strcmp(key, scan->plan->var) == 0 && reads_project_env(scan, view)) {
+        return 0; /* the project env file gets the variable */
     }
     *action = "added";
     return add_client_var(scan, view, key, err);
@@ -976,6 +998,12 @@ int redis_plan_clients(const struct rotarr_stack *stack,
             configure_client(&scan, &view, err) < 0) {
             return -1;
         }
+    }
+    if (plan->client_count == 0) {
+        redis_plan_notice(plan, "no service of the stack connects to '%s' "
+                                "that rotarr can see; give the password to "
+                                "clients configured elsewhere by hand",
+                          plan->service);
     }
     return 0;
 }

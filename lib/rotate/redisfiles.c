@@ -128,10 +128,16 @@ int redis_plan_note(struct rotarr_redisrot_plan *plan,
 {
     char text[512];
     va_list ap;
+    size_t i;
 
     va_start(ap, fmt);
     vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
+    for (i = 0; i < plan->change_count; i++) {
+        if (strcmp(plan->changes[i], text) == 0) {
+            return 0;
+        }
+    }
     return append_line(&plan->changes, &plan->change_count, text, err);
 }
 

@@ -306,24 +306,30 @@ static const char *conf_argument(const struct redis_server *server)
     return NULL;
 }
 
-/* Sets the name of the variable that a text made only of $NAME or
- * ${NAME...} reads; "" otherwise. */
-static void sole_variable(const char *text, char *var, size_t size)
+void redis_sole_variable(const char *text, size_t len, char *var,
+                         size_t size)
 {
-    int braced = text[0] == '$' && text[1] == '{';
-    const char *name = text[0] == '$' ? text + 1 + braced : "";
-    size_t n = strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqr"
-                            "stuvwxyz0123456789_");
+    int braced = len >= 2 && text[0] == '$' && text[1] == '{';
+    const char *name = len >= 1 && text[0] == '$' ? text + 1 + braced : "";
+    const char *end = text + len;
+    size_t n = 0;
 
     var[0] = '\0';
+    while (name + n < end &&
+           strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                  "0123456789_",
+                  name[n]) != NULL &&
+           name[n] != '\0') {
+        n++;
+    }
     if (n == 0 || n >= size || (name[0] >= '0' && name[0] <= '9')) {
         return;
     }
-    if (braced && (strchr("}:-?+", name[n]) == NULL || name[n] == '\0' ||
-                   text[strlen(text) - 1] != '}')) {
+    if (braced && (name + n >= end || strchr("}:-?+", name[n]) == NULL ||
+                   end[-1] != '}')) {
         return;
     }
-    if (!braced && name[n] != '\0') {
+    if (!braced && name + n != end) {
         return;
     }
     snprintf(var, size, "%.*s", (int)n, name);
@@ -404,7 +410,7 @@ static int password_from_word(const struct rotarr_stack *stack,
     char var[ROTARR_NAME_MAX];
     int ret = -1;
 
-    sole_variable(word, var, sizeof(var));
+    redis_sole_variable(word, strlen(word), var, sizeof(var));
     if (server->shell) {
         if (var[0] == '\0') {
             ret = set_current(plan, word, strlen(word), err);

@@ -153,29 +153,74 @@ static int plan_command(const struct rotarr_stack *stack,
                            plan->service);
 }
 
-/* Sets a variable of the server's environment in the compose file. */
-static int set_server_env(const struct rotarr_stack *stack,
-                          const struct redis_server *server,
+/* Most variables rotarr sets in the server's environment at once. */
+#define BATCH_MAX 4
+
+/* Variables for the server's compose environment, set together so that
+ * a service without one gets a single "environment:" key. */
+struct env_batch {
+    const char *keys[BATCH_MAX];
+    char *values[BATCH_MAX];
+    size_t count;
+};
+
+static void batch_release(struct env_batch *batch)
+{
+    size_t i;
+
+    for (i = 0; i < batch->count; i++) {
+        if (batch->values[i] != NULL) {
+            sodium_memzero(batch->values[i], strlen(batch->values[i]));
+            free(batch->values[i]);
+        }
+    }
+    batch->count = 0;
+}
+
+/* Queues a variable of the server's environment in the compose file. */
+static int set_server_env(struct env_batch *batch,
                           struct rotarr_redisrot_plan *plan, const char *key,
                           const char *value, struct rotarr_error *err)
 {
-    struct rotarr_text_edits *edits = edits_of(stack, plan, server->layer,
-                                               err);
-
-    if (edits == NULL ||
-        rotarr_compose_env_set(edits, server->layer, key, value,
-                               server->command != NULL ? "command" : "image",
-                               err) < 0) {
-        return -1;
+    if (batch->count == BATCH_MAX) {
+        return rotarr_error_set(err, ROTARR_EUSAGE,
+                                "too many variables for service '%s'",
+                                plan->service);
+    }
+    batch->keys[batch->count] = key;
+    batch->values[batch->count] = strdup(value);
+    if (batch->values[batch->count++] == NULL) {
+        return rotarr_error_set(err, ROTARR_EFILE, "out of memory");
     }
     return redis_plan_note(plan, err, "services.%s.environment: set %s",
                            plan->service, key);
 }
 
+static int flush_env(const struct rotarr_stack *stack,
+                     const struct redis_server *server,
+                     struct rotarr_redisrot_plan *plan,
+                     struct env_batch *batch, struct rotarr_error *err)
+{
+    struct rotarr_text_edits *edits;
+
+    if (batch->count == 0) {
+        return 0;
+    }
+    edits = edits_of(stack, plan, server->layer, err);
+    return edits == NULL ||
+                   rotarr_compose_env_set_pairs(
+                       edits, server->layer, batch->keys,
+                       (const char *const *)batch->values, batch->count,
+                       server->command != NULL ? "command" : "image",
+                       err) < 0
+               ? -1
+               : 0;
+}
+
 /* Bitnami and Redis Stack images take the password in a variable. */
-static int plan_env_password(const struct rotarr_stack *stack,
-                             const struct redis_server *server,
+static int plan_env_password(const struct redis_server *server,
                              struct rotarr_redisrot_plan *plan,
+                             struct env_batch *batch,
                              struct rotarr_error *err)
 {
     struct rotarr_buf args = ROTARR_BUF_INIT;
@@ -188,13 +233,13 @@ static int plan_env_password(const struct rotarr_stack *stack,
         for (i = 0; i < server->svc->env_count; i++) {
             if (strcmp(server->svc->env[i].key, "ALLOW_EMPTY_PASSWORD") ==
                     0 &&
-                set_server_env(stack, server, plan, "ALLOW_EMPTY_PASSWORD",
-                               "no", err) < 0) {
+                set_server_env(batch, plan, "ALLOW_EMPTY_PASSWORD", "no",
+                               err) < 0) {
                 return -1;
             }
         }
-        return set_server_env(stack, server, plan, server->bitnami_var,
-                              guarded, err);
+        return set_server_env(batch, plan, server->bitnami_var, guarded,
+                              err);
     }
     for (i = 0; i < server->svc->env_count; i++) {
         if (strcmp(server->svc->env[i].key, "REDIS_ARGS") == 0 &&
@@ -208,7 +253,7 @@ static int plan_env_password(const struct rotarr_stack *stack,
     if (rotarr_buf_printf(&args, err, "--requirepass %s", guarded) < 0) {
         goto out;
     }
-    ret = set_server_env(stack, server, plan, "REDIS_ARGS", args.data, err);
+    ret = set_server_env(batch, plan, "REDIS_ARGS", args.data, err);
 
 out:
     rotarr_buf_release(&args);
@@ -290,7 +335,7 @@ out:
 static int plan_enable(const struct rotarr_stack *stack,
                        const struct redis_server *server,
                        struct rotarr_redisrot_plan *plan,
-                       struct rotarr_error *err)
+                       struct env_batch *batch, struct rotarr_error *err)
 {
     if (server->conf_refused) {
         return rotarr_error_set(err, ROTARR_EUSAGE,
@@ -300,7 +345,7 @@ static int plan_enable(const struct rotarr_stack *stack,
                                 server->conf_display);
     }
     if (server->bitnami || server->args_env) {
-        return plan_env_password(stack, server, plan, err);
+        return plan_env_password(server, plan, batch, err);
     }
     if (server->conf_path != NULL && server->requirepass < 0) {
         return plan_conf(plan, server, err);
@@ -342,7 +387,7 @@ static int plan_cli_auth(const struct rotarr_stack *stack,
                          const struct redis_server *server,
                          struct rotarr_redisrot_plan *plan,
                          const struct rotarr_secret *old, const char *key,
-                         struct rotarr_error *err)
+                         struct env_batch *batch, struct rotarr_error *err)
 {
     struct rotarr_buf text = ROTARR_BUF_INIT;
     const struct rotarr_dotenv_entry *entry;
@@ -369,7 +414,7 @@ static int plan_cli_auth(const struct rotarr_stack *stack,
                                rotarr_stack_file(stack, index)->display, key);
     }
     if (redis_password_text(stack, plan, 0, &text, &literal, err) == 0) {
-        ret = set_server_env(stack, server, plan, key, text.data, err);
+        ret = set_server_env(batch, plan, key, text.data, err);
     }
     wipe_buf(&text);
     return ret;
@@ -477,23 +522,28 @@ int redis_plan_server(const struct rotarr_stack *stack,
         plan->mode == ROTARR_REDIS_OVERLAP || plan->mode == ROTARR_REDIS_REPLACE
             ? plan->current
             : NULL;
+    struct env_batch batch;
+    int ret = -1;
 
-    if (plan_variable(stack, server, plan, old, err) < 0) {
-        return -1;
+    memset(&batch, 0, sizeof(batch));
+    if (plan_variable(stack, server, plan, old, err) < 0 ||
+        (plan->auth == ROTARR_REDIS_AUTH_NONE &&
+         plan_enable(stack, server, plan, &batch, err) < 0) ||
+        (plan->auth == ROTARR_REDIS_AUTH_CONF && old != NULL &&
+         plan_conf_rotation(plan, server, err) < 0)) {
+        goto out;
     }
-    if (plan->auth == ROTARR_REDIS_AUTH_NONE &&
-        plan_enable(stack, server, plan, err) < 0) {
-        return -1;
-    }
-    if (plan->auth == ROTARR_REDIS_AUTH_CONF && old != NULL &&
-        plan_conf_rotation(plan, server, err) < 0) {
-        return -1;
-    }
-    if (plan_cli_auth(stack, server, plan, old, "REDISCLI_AUTH", err) < 0 ||
+    if (plan_cli_auth(stack, server, plan, old, "REDISCLI_AUTH", &batch,
+                      err) < 0 ||
         (server->valkey && plan_cli_auth(stack, server, plan, old,
-                                         "VALKEYCLI_AUTH", err) < 0) ||
+                                         "VALKEYCLI_AUTH", &batch, err) < 0) ||
+        flush_env(stack, server, plan, &batch, err) < 0 ||
         plan_healthcheck(stack, server, plan, err) < 0) {
-        return -1;
+        goto out;
     }
-    return redis_plan_restart(plan, plan->service, err);
+    ret = redis_plan_restart(plan, plan->service, err);
+
+out:
+    batch_release(&batch);
+    return ret;
 }

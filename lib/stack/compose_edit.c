@@ -722,29 +722,53 @@ int rotarr_compose_env_set(struct rotarr_text_edits *edits,
                            const char *key, const char *value,
                            const char *after, struct rotarr_error *err)
 {
+    return rotarr_compose_env_set_pairs(edits, service, &key, &value, 1,
+                                        after, err);
+}
+
+int rotarr_compose_env_set_pairs(struct rotarr_text_edits *edits,
+                                 const struct rotarr_ynode *service,
+                                 const char *const *keys,
+                                 const char *const *values, size_t count,
+                                 const char *after, struct rotarr_error *err)
+{
     const struct rotarr_ynode *env = rotarr_ynode_get(service, "environment");
-    struct rotarr_buf pair = ROTARR_BUF_INIT;
+    struct rotarr_buf pairs = ROTARR_BUF_INIT;
+    size_t i;
     int ret = -1;
 
-    if (env != NULL && env->kind == ROTARR_YNODE_MAPPING) {
-        return set_in_map(edits, env, key, value, err);
+    for (i = 0; env != NULL && i < count; i++) {
+        if (env->kind == ROTARR_YNODE_MAPPING) {
+            ret = set_in_map(edits, env, keys[i], values[i], err);
+        } else if (env->kind == ROTARR_YNODE_SEQUENCE) {
+            ret = set_in_list(edits, env, keys[i], values[i], err);
+        } else {
+            ret = rotarr_error_set(err, ROTARR_EUSAGE,
+                                   "%s:%zu: 'environment' is neither a "
+                                   "mapping nor a list; add '%s' by hand",
+                                   rotarr_ydoc_path(env->doc), env->line,
+                                   keys[i]);
+        }
+        if (ret < 0) {
+            return -1;
+        }
     }
-    if (env != NULL && env->kind == ROTARR_YNODE_SEQUENCE) {
-        return set_in_list(edits, env, key, value, err);
+    if (env != NULL || count == 0) {
+        return 0;
     }
-    if (env != NULL) {
-        return rotarr_error_set(err, ROTARR_EUSAGE,
-                                "%s:%zu: 'environment' is neither a mapping "
-                                "nor a list; add '%s' by hand",
-                                rotarr_ydoc_path(env->doc), env->line, key);
-    }
-    if (rotarr_buf_printf(&pair, err, "environment:\n  %s: ", key) < 0 ||
-        encode_value(value, 0, ROTARR_YSTYLE_PLAIN, &pair, err) < 0) {
+    if (rotarr_buf_puts(&pairs, "environment:\n", err) < 0) {
         goto out;
     }
-    ret = rotarr_yaml_insert_pairs(edits, service, after, pair.data, err);
+    for (i = 0; i < count; i++) {
+        if (rotarr_buf_printf(&pairs, err, "  %s: ", keys[i]) < 0 ||
+            encode_value(values[i], 0, ROTARR_YSTYLE_PLAIN, &pairs, err) < 0 ||
+            rotarr_buf_puts(&pairs, "\n", err) < 0) {
+            goto out;
+        }
+    }
+    ret = rotarr_yaml_insert_pairs(edits, service, after, pairs.data, err);
 
 out:
-    rotarr_wipe_buf_release(&pair);
+    rotarr_wipe_buf_release(&pairs);
     return ret;
 }
