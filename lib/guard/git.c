@@ -281,12 +281,14 @@ int guard_git_run(const char *const *argv, const char *input,
     return status == 0 ? 0 : git_failed(argv, &io, status, err);
 }
 
-char *guard_git_line(const char *const *argv, struct rotarr_error *err)
+char *guard_git_line(const char *const *argv, const char *input,
+                     struct rotarr_error *err)
 {
     struct rotarr_buf out = ROTARR_BUF_INIT;
     char *nl;
 
-    if (guard_git_run(argv, NULL, 0, &out, NULL, err) < 0 ||
+    if (guard_git_run(argv, input, input != NULL ? strlen(input) : 0, &out,
+                      NULL, err) < 0 ||
         rotarr_buf_append(&out, "", 0, err) < 0) {
         rotarr_buf_release(&out);
         return NULL;

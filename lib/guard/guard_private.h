@@ -128,9 +128,10 @@ int guard_git_run(const char *const *argv, const char *input,
                   size_t input_len, struct rotarr_buf *out, int *ok_status,
                   struct rotarr_error *err);
 
-/* Runs git and returns its first output line, without the line break, as
- * a new string, or NULL with err set. */
-char *guard_git_line(const char *const *argv, struct rotarr_error *err);
+/* Runs git with input (NULL for none) and returns its first output line,
+ * without the line break, as a new string, or NULL with err set. */
+char *guard_git_line(const char *const *argv, const char *input,
+                     struct rotarr_error *err);
 
 /*
  * A 'git cat-file --batch' process that blobs are read from.  All the
@@ -229,6 +230,15 @@ struct guard_sha1 {
 };
 
 void guard_sha1_init(struct guard_sha1 *ctx);
+
+/* Set by tests to check the portable code on machines with SHA
+ * instructions. */
+extern int guard_sha1_portable_only;
+
+/* Compresses count 64-byte blocks with the CPU's SHA instructions and
+ * returns 1, or returns 0 without touching state when it has none. */
+int guard_sha1_blocks_fast(uint32_t state[5], const unsigned char *blocks,
+                           size_t count);
 void guard_sha1_update(struct guard_sha1 *ctx, const void *bytes, size_t len);
 void guard_sha1_final(struct guard_sha1 *ctx, unsigned char digest[20]);
 

@@ -85,7 +85,7 @@ static int fill_hooks_dir(struct rotarr_hook_status *status,
                                         "--path-format=absolute",
                                         "--git-path", "hooks", NULL };
 
-    status->hooks_dir = guard_git_line(argv, err);
+    status->hooks_dir = guard_git_line(argv, NULL, err);
     if (status->hooks_dir == NULL) {
         return -1;
     }

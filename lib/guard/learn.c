@@ -255,7 +255,7 @@ char *guard_working_tree_top(struct rotarr_error *err)
     char resolved[PATH_MAX];
     char *top;
 
-    top = guard_git_line(argv, err);
+    top = guard_git_line(argv, NULL, err);
     if (top == NULL) {
         return NULL;
     }

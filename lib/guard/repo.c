@@ -355,7 +355,7 @@ int rotarr_guard_check_staged(struct rotarr_guard *guard,
                               struct rotarr_error *err)
 {
     static const char *const empty_tree_argv[] = {
-        "git", "hash-object", "-t", "tree", "/dev/null", NULL,
+        "git", "hash-object", "-t", "tree", "--stdin", NULL,
     };
     const char *argv[] = { "git", "diff-index", "--cached", "-z", "-M",
                            "--raw", "--no-abbrev", NULL, "--", NULL };
@@ -369,7 +369,7 @@ int rotarr_guard_check_staged(struct rotarr_guard *guard,
     }
     if (!head) {
         /* Before the first commit everything in the index is new. */
-        empty_tree = guard_git_line(empty_tree_argv, err);
+        empty_tree = guard_git_line(empty_tree_argv, "", err);
         if (empty_tree == NULL) {
             return -1;
         }

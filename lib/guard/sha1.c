@@ -11,6 +11,17 @@
  * where collision resistance matters.
  */
 
+int guard_sha1_portable_only;
+
+/* Compresses with the CPU's instructions unless a test asked for the
+ * portable code. */
+static int blocks_fast(uint32_t state[5], const unsigned char *blocks,
+                       size_t count)
+{
+    return !guard_sha1_portable_only &&
+           guard_sha1_blocks_fast(state, blocks, count);
+}
+
 static uint32_t rotl(uint32_t x, unsigned n)
 {
     return (x << n) | (x >> (32 - n));
@@ -93,6 +104,11 @@ void guard_sha1_update(struct guard_sha1 *ctx, const void *bytes, size_t len)
     ctx->length += len;
     while (len > 0) {
         if (ctx->used == 0 && len >= 64) {
+            if (blocks_fast(ctx->state, p, len / 64)) {
+                p += len / 64 * 64;
+                len %= 64;
+                continue;
+            }
             compress(ctx->state, p);
             p += 64;
             len -= 64;
@@ -104,7 +120,9 @@ void guard_sha1_update(struct guard_sha1 *ctx, const void *bytes, size_t len)
         p += take;
         len -= take;
         if (ctx->used == 64) {
-            compress(ctx->state, ctx->block);
+            if (!blocks_fast(ctx->state, ctx->block, 1)) {
+                compress(ctx->state, ctx->block);
+            }
             ctx->used = 0;
         }
     }

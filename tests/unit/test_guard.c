@@ -699,6 +699,19 @@ START_TEST(test_sha1__known_answers)
 }
 END_TEST
 
+START_TEST(test_sha1__portable_code_known_answers)
+{
+    char hex[41];
+
+    guard_sha1_portable_only = 1;
+    sha1_hex("abc", 1, hex);
+    ck_assert_str_eq(hex, "a9993e364706816aba3e25717850c26c9cd0d89d");
+    sha1_hex("a", 1000000, hex);
+    guard_sha1_portable_only = 0;
+    ck_assert_str_eq(hex, "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
+}
+END_TEST
+
 START_TEST(test_sha1__one_bit_changes_digest)
 {
     char hex[41];
@@ -736,6 +749,7 @@ static Suite *guard_suite(void)
     tcase_add_test(values, test_hook__script_quotes_stack_dir);
     tcase_add_test(values, test_hook__script_fails_closed);
     tcase_add_test(values, test_sha1__known_answers);
+    tcase_add_test(values, test_sha1__portable_code_known_answers);
     tcase_add_test(values, test_sha1__one_bit_changes_digest);
     suite_add_tcase(s, values);
 
