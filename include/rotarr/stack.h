@@ -196,7 +196,12 @@ const char *rotarr_stack_project_lookup(void *ctx, const char *name);
  * same in compose scalars and secret files, and the compose ${VAR}
  * references whose value is the secret.  Appends to out in file order.
  * Copies inside a longer value are only looked for when the secret has
- * at least 8 bytes, so that short values do not match by chance.
+ * at least 12 bytes, so that short values do not match by chance.  A
+ * value stored under a name for a user, database, host or path
+ * (POSTGRES_USER, POSTGRES_DB, ...) is not taken for a copy even when it
+ * equals the secret, as stacks often use one word for all of them; and a
+ * secret shorter than 12 bytes counts as copied only under a password
+ * variable that names no other kind of server, never as a list item.
  */
 int rotarr_stack_find_occurrences(const struct rotarr_stack *stack,
                                   const struct rotarr_secret *secret,

@@ -12,8 +12,12 @@
 #include "rotarr/error.h"
 #include "rotarr/secret.h"
 
-/* Copies shorter than this inside longer values are not looked for. */
-#define MATCHER_MIN_TEXT 8
+/*
+ * Copies shorter than this inside longer values are not looked for: a
+ * short password such as "postgres" also occurs in paths and names.
+ * Lookups hash the first 8 bytes, so this must be at least 8.
+ */
+#define MATCHER_MIN_TEXT 12
 
 /* One hash table whose entries are secret indexes chained per bucket. */
 struct matcher_table {

@@ -1,5 +1,6 @@
 #include "rotarr/compat.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,7 @@ struct value_scan {
     size_t value_start, value_end; /* in the file */
     long raw_offset; /* file offset of text[0] when direct, else -1 */
     int compose;     /* compose text: '$' is written '$$' */
+    int in_sequence; /* a compose sequence item */
     const struct rotarr_dotenv_entry *entry;
     const struct rotarr_ynode *node;
 };
@@ -324,17 +326,135 @@ static long literal_at(struct value_scan *scan, const char *taken, size_t at,
     return 0;
 }
 
+static int contains_word(const char *upper, const char *const *words)
+{
+    for (; *words != NULL; words++) {
+        if (strstr(upper, *words) != NULL) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/*
+ * Returns 1 when a variable name says its value is an identity (a user,
+ * database, host or path) rather than a secret, so that a value equal
+ * to a weak password, as in POSTGRES_USER=app with POSTGRES_PASSWORD=app,
+ * is not rewritten with it.
+ */
+static int names_identity(const char *key, size_t len)
+{
+    static const char *const secret_words[] = {
+        "PASS", "SECRET", "TOKEN", "PWD", "KEY", "AUTH", "CRED", NULL,
+    };
+    static const char *const identity_words[] = {
+        "USER", "NAME",  "DB",   "DATABASE", "HOST", "PATH",  "DIR",
+        "LOCATION", "PORT", "SCHEMA", "ROLE", "OWNER", "EMAIL", "LOGIN",
+        NULL,
+    };
+    char upper[128];
+    size_t i;
+
+    for (i = 0; i < len && i + 1 < sizeof(upper); i++) {
+        upper[i] = (char)toupper((unsigned char)key[i]);
+    }
+    upper[i] = '\0';
+    return !contains_word(upper, secret_words) &&
+           contains_word(upper, identity_words);
+}
+
+/*
+ * Returns 1 when a whole value equal to a short secret may be a copy of
+ * it.  A short password ("postgres", "plane") is often also a user name,
+ * a command argument or another service's default password, so its
+ * copies count only under a password variable that names no other kind
+ * of server.  A long random secret does not occur by chance.
+ */
+static int weak_copy_allowed(const char *key, size_t len)
+{
+    static const char *const password_words[] = {
+        "PASS", "PWD", "SECRET", NULL,
+    };
+    static const char *const other_servers[] = {
+        "REDIS", "RABBIT", "AMQP", "MINIO", "SMTP", "MAIL", "MYSQL",
+        "MARIADB", "MONGO", "LDAP", "S3_", "ELASTIC", "MEILI", "CLICKHOUSE",
+        "ADMIN", NULL,
+    };
+    char upper[128];
+    size_t i;
+
+    for (i = 0; i < len && i + 1 < sizeof(upper); i++) {
+        upper[i] = (char)toupper((unsigned char)key[i]);
+    }
+    upper[i] = '\0';
+    return contains_word(upper, password_words) &&
+           !contains_word(upper, other_servers);
+}
+
+/* Returns the length of "KEY=" at the start of a compose list item. */
+static size_t list_item_key(const char *text, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len && (isalnum((unsigned char)text[i]) || text[i] == '_' ||
+                       text[i] == '.' || text[i] == '-')) {
+        i++;
+    }
+    return i > 0 && i < len && text[i] == '=' ? i : 0;
+}
+
+/* The name the searched value is stored under: the env key, the last
+ * compose key, or KEY of a "KEY=value" list item. */
+static void value_key(const struct value_scan *scan, const char **key,
+                      size_t *len)
+{
+    const char *dot = strrchr(scan->where, '.');
+    size_t item = scan->node != NULL ? list_item_key(scan->text, scan->len)
+                                     : 0;
+
+    if (item > 0) {
+        *key = scan->text;
+        *len = item;
+        return;
+    }
+    *key = dot != NULL ? dot + 1 : scan->where;
+    *len = strlen(*key);
+}
+
 static int scan_literals(struct value_scan *scan, char *taken,
                          struct rotarr_error *err)
 {
+    const char *key;
+    size_t key_len;
     size_t whole;
+    size_t item;
     size_t at = 0;
     long found;
 
+    value_key(scan, &key, &key_len);
+    if (names_identity(key, key_len)) {
+        return 0;
+    }
+    item = scan->node != NULL ? list_item_key(scan->text, scan->len) : 0;
     whole = matcher_find_whole(scan->matcher, scan->text, scan->len,
                                scan->compose);
+    if (whole > 0 && scan->len < MATCHER_MIN_TEXT &&
+        (scan->in_sequence || !weak_copy_allowed(key, key_len))) {
+        whole = 0;
+    }
     if (whole > 0) {
         return add_occurrence(scan, whole - 1, ROTARR_OCC_VALUE, 0,
+                              scan->len, 0, err);
+    }
+    whole = item > 0 ? matcher_find_whole(scan->matcher, scan->text + item + 1,
+                                          scan->len - item - 1, scan->compose)
+                     : 0;
+    if (whole > 0 && scan->len - item - 1 < MATCHER_MIN_TEXT &&
+        !weak_copy_allowed(key, key_len)) {
+        whole = 0;
+    }
+    if (whole > 0) {
+        return add_occurrence(scan, whole - 1, ROTARR_OCC_VALUE, item + 1,
                               scan->len, 0, err);
     }
     while (at + MATCHER_MIN_TEXT <= scan->len) {
@@ -546,6 +666,7 @@ static long yaml_raw_offset(const struct rotarr_stack_file *file,
 struct yaml_walk {
     const struct value_scan *base;
     struct rotarr_buf path;
+    int in_sequence; /* the node being walked is a sequence item */
 };
 
 static int walk_node(struct yaml_walk *walk, const struct rotarr_ynode *node,
@@ -563,6 +684,7 @@ static int scan_scalar(struct yaml_walk *walk, const struct rotarr_ynode *node,
     }
     scan_init(&scan, walk->base);
     scan.where = walk->path.data != NULL ? walk->path.data : "";
+    scan.in_sequence = walk->in_sequence;
     scan.text = node->value;
     scan.len = node->value_len;
     scan.value_start = node->start;
@@ -607,6 +729,7 @@ static int walk_node(struct yaml_walk *walk, const struct rotarr_ynode *node,
     for (i = 0; i < node->count; i++) {
         if (node->kind == ROTARR_YNODE_MAPPING) {
             key = node->items[2 * i];
+            walk->in_sequence = 0;
             if (walk_child(walk, key->value, key->value_len,
                            node->items[2 * i + 1], depth, err) < 0) {
                 return -1;
@@ -614,6 +737,7 @@ static int walk_node(struct yaml_walk *walk, const struct rotarr_ynode *node,
             continue;
         }
         snprintf(index, sizeof(index), "%zu", i);
+        walk->in_sequence = 1;
         if (walk_child(walk, index, strlen(index), node->items[i], depth,
                        err) < 0) {
             return -1;
@@ -625,7 +749,7 @@ static int walk_node(struct yaml_walk *walk, const struct rotarr_ynode *node,
 static int scan_compose_file(const struct value_scan *base,
                              struct rotarr_error *err)
 {
-    struct yaml_walk walk = { base, ROTARR_BUF_INIT };
+    struct yaml_walk walk = { base, ROTARR_BUF_INIT, 0 };
     int ret;
 
     ret = walk_node(

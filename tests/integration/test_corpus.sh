@@ -169,7 +169,62 @@ check_dry_run_on_postgres_stacks() {
     [ "$failed" -eq 0 ] && [ "$planned" -gt 0 ]
 }
 
+# Rewrites each Postgres password in a fresh copy of its stack the way a
+# rotation's commit does, and checks the result with check_rewrite.py:
+# unchanged files stay byte-identical (they are also written back once
+# with no change), changed ones differ only in the password, the compose
+# file still validates against the Compose schema, and every other value
+# reads back unchanged.
+check_rewrite_changes_only_the_password() {
+    local path service file project copy out failed=0 rewrites=0
+    local new=RotarrCorpusNewValue0123456789AB
+
+    while read -r path service _; do
+        project=${path%%/*}
+        file=${path#*/}
+        copy=$TEST_TMP/rewrite/$project-$service
+        mkdir -p "$copy"
+        cp -R "$TEST_TMP/stage/$project/." "$copy/"
+        out=$TEST_TMP/rewrite.out
+        if ! ROTARR_NEW_VALUE=$new "${ROTARR_STACK_REWRITE:?}" "$copy" \
+            "$copy/$file" "$service" >"$out" 2>"$ERR"; then
+            # A sample env file without a password has nothing to rewrite.
+            if grep -q "has no value for" "$ERR"; then
+                continue
+            fi
+            echo "  $path/$service: $(cat "$ERR")" >&2
+            failed=1
+            continue
+        fi
+        rewrites=$(( rewrites + 1 ))
+        if ! /usr/bin/python3 "${ROTARR_TOOLS:?}/check_rewrite.py" \
+            "$ROTARR_SHARED/compose-spec/compose-spec.json" \
+            "$TEST_TMP/stage/$project" "$copy" "$file" "$(head -n 1 "$out")" \
+            "$new" $(tail -n +2 "$out") >&2; then
+            echo "  $path/$service: the rewrite changed more than the password" >&2
+            failed=1
+        fi
+    done < <(grep ' postgres$' "$found")
+    echo "  rewrote $rewrites Postgres passwords" >&2
+    [ "$failed" -eq 0 ] && [ "$rewrites" -gt 0 ]
+}
+
+check_rewrite_checker_catches_a_change() {
+    # Twin of the rewrite check: a copy with one other value changed is
+    # reported.
+    local old=$TEST_TMP/twin-old new=$TEST_TMP/twin-new
+
+    mkdir -p "$old" "$new"
+    printf 'services:\n  db:\n    image: postgres:16\n    environment:\n      A: "1"\n      P: oldPassw0rd\n' >"$old/compose.yaml"
+    printf 'services:\n  db:\n    image: postgres:16\n    environment:\n      A: "2"\n      P: newPassw0rd\n' >"$new/compose.yaml"
+    ! /usr/bin/python3 "${ROTARR_TOOLS:?}/check_rewrite.py" \
+        "$ROTARR_SHARED/compose-spec/compose-spec.json" "$old" "$new" \
+        compose.yaml oldPassw0rd newPassw0rd "$new/compose.yaml" >/dev/null
+}
+
 check "every corpus stack loads" check_every_stack_loads
 check "servers match the expected list" check_servers_match_expected_list
 check "expected list names both kinds" check_expected_list_is_not_trivial
 check "dry run on every Postgres stack changes nothing" check_dry_run_on_postgres_stacks
+check "rewrite changes only the password" check_rewrite_changes_only_the_password
+check "rewrite checker catches another change" check_rewrite_checker_catches_a_change
