@@ -83,8 +83,9 @@ static ssize_t read_line(int fd, struct rotarr_secret *secret)
     return (ssize_t)len;
 }
 
-/* Reads a line from the terminal fd with echo off. */
-static ssize_t read_hidden(int fd, struct rotarr_secret *secret)
+/* Prints prompt and reads a line from the terminal fd with echo off. */
+static ssize_t read_hidden(int fd, const char *prompt,
+                           struct rotarr_secret *secret)
 {
     struct sigaction action, old[TTY_SIGNAL_COUNT];
     struct termios quiet;
@@ -92,6 +93,7 @@ static ssize_t read_hidden(int fd, struct rotarr_secret *secret)
     size_t i;
 
     if (tcgetattr(fd, &tty_saved) != 0) {
+        tty_write(fd, prompt);
         return read_line(fd, secret);
     }
     memset(&action, 0, sizeof(action));
@@ -103,7 +105,10 @@ static ssize_t read_hidden(int fd, struct rotarr_secret *secret)
     }
     quiet = tty_saved;
     quiet.c_lflag &= ~(tcflag_t)ECHO;
+    /* Echo goes off before the prompt appears, so that nothing typed
+     * after it is shown. */
     tcsetattr(fd, TCSANOW, &quiet);
+    tty_write(fd, prompt);
     len = read_line(fd, secret);
     tcsetattr(fd, TCSANOW, &tty_saved);
     for (i = 0; i < TTY_SIGNAL_COUNT; i++) {
@@ -129,8 +134,7 @@ struct rotarr_secret *cmd_age_read_tty(const char *prompt,
     }
     secret = rotarr_secret_alloc(ROTARR_AGE_PASSPHRASE_MAX, err);
     if (secret != NULL) {
-        tty_write(fd, prompt);
-        len = read_hidden(fd, secret);
+        len = read_hidden(fd, prompt, secret);
         if (len < 0) {
             rotarr_secret_free(secret);
             secret = NULL;
