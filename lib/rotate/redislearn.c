@@ -464,6 +464,7 @@ static int learn_env_password(const struct rotarr_stack *stack,
         }
         if (plan->current == NULL) {
             plan->auth = ROTARR_REDIS_AUTH_NONE;
+            plan->source[0] = '\0';
         }
         return 0;
     }

@@ -569,8 +569,8 @@ int rotarr_yaml_replace_node(struct rotarr_text_edits *edits,
                                  strlen(text), err);
 }
 
-/* Returns 1 for "${NAME}", optionally after "KEY=": text that block YAML
- * reads as a plain scalar. */
+/* Returns 1 for "${NAME}" or "${NAME:?message}", optionally after
+ * "KEY=": text that block YAML reads as a plain scalar. */
 static int is_plain_reference(const char *value)
 {
     size_t n = strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqr"
@@ -586,7 +586,13 @@ static int is_plain_reference(const char *value)
     }
     n = strspn(value + 2, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuv"
                           "wxyz0123456789_");
-    return strcmp(value + 2 + n, "}") == 0;
+    value += 2 + n;
+    if (strncmp(value, ":?", 2) == 0) {
+        /* "${NAME:?NAME is not set}": a message of words stays plain. */
+        value += 2 + strspn(value + 2, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghij"
+                                       "klmnopqrstuvwxyz0123456789_ ");
+    }
+    return strcmp(value, "}") == 0;
 }
 
 /* Returns 1 for a command-line option such as "--requirepass", which
