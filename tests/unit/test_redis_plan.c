@@ -115,7 +115,7 @@ static size_t edit_count(void)
     return count;
 }
 
-static const char *const F6_INPUT =
+static const char *const OPEN_STACK =
     "services:\n"
     "  redis:\n"
     "    image: redis:7-alpine\n"
@@ -123,7 +123,7 @@ static const char *const F6_INPUT =
     "      test: [\"CMD\", \"redis-cli\", \"ping\"]\n"
     "      interval: 10s\n";
 
-static const char *const F6_RESULT =
+static const char *const PROTECTED_STACK =
     "services:\n"
     "  redis:\n"
     "    image: redis:7-alpine\n"
@@ -135,14 +135,14 @@ static const char *const F6_RESULT =
     "      test: [\"CMD-SHELL\", \"redis-cli ping | grep -qx PONG\"]\n"
     "      interval: 10s\n";
 
-START_TEST(test_redis_plan__open_server_gets_f6_result)
+START_TEST(test_redis_plan__open_server_gets_guarded_command)
 {
     const char *env;
 
-    write_file("compose.yaml", F6_INPUT);
+    write_file("compose.yaml", OPEN_STACK);
     plan_ok(0);
     ck_assert_int_eq(plan.mode, ROTARR_REDIS_ENABLE);
-    ck_assert_str_eq(result_of("compose.yaml"), F6_RESULT);
+    ck_assert_str_eq(result_of("compose.yaml"), PROTECTED_STACK);
     env = result_of(".env");
     ck_assert_ptr_nonnull(env);
     ck_assert_int_eq(strncmp(env, "REDIS_PASSWORD=", 15), 0);
@@ -152,7 +152,7 @@ END_TEST
 
 START_TEST(test_redis_plan__protected_up_to_date_changes_nothing)
 {
-    write_file("compose.yaml", F6_RESULT);
+    write_file("compose.yaml", PROTECTED_STACK);
     write_file(".env", "REDIS_PASSWORD=Up2dateUp2dateUp2dateUp2date00\n");
     plan_ok(1);
     ck_assert_int_eq(plan.mode, ROTARR_REDIS_FIX);
@@ -453,7 +453,7 @@ static Suite *plan_suite(void)
     TCase *tc = tcase_create("plan");
 
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, test_redis_plan__open_server_gets_f6_result);
+    tcase_add_test(tc, test_redis_plan__open_server_gets_guarded_command);
     tcase_add_test(tc, test_redis_plan__protected_up_to_date_changes_nothing);
     tcase_add_test(tc, test_redis_plan__protected_with_cli_a_is_fixed);
     tcase_add_test(tc, test_redis_plan__url_gets_default_user);
