@@ -9,24 +9,26 @@
 #include "cmd.h"
 #include "rotarr/guard.h"
 
-#define HOOK_HELP                                                            \
-    "\n"                                                                     \
-    "A git pre-commit guard that refuses plaintext env files, copies of the\n" \
-    "stack's secret values (also percent-encoded) and private keys in the\n" \
-    "staged files.  No file, comment or variable switches it off.\n"        \
-    "\n"                                                                     \
-    "  install [--force]   write the hook where git runs hooks; a hook that\n" \
-    "                      was there is kept and runs first.  --force also\n" \
-    "                      installs when husky or the pre-commit framework\n" \
-    "                      manages the hooks\n"                               \
-    "  uninstall           remove the hook and put back the one it replaced\n" \
-    "  run                 scan the staged files (what the hook runs)\n"    \
-    "  check [--all]       scan every file of HEAD's tree (the default)\n"  \
-    "  check <rev-range>   scan what each commit of the range adds, for CI\n" \
-    "                      and for commits made with 'git commit --no-verify'\n" \
-    "\n"                                                                     \
-    "Findings go to standard output as 'path:line: what', never the secret;\n" \
-    "the exit status is 1 when there is any.\n"
+#define HOOK_HELP \
+    "\n" \
+    "A git pre-commit guard that rejects plaintext env files, copies of\n" \
+    "the stack's secret values (also percent-encoded) and private keys in\n" \
+    "the staged files.  No file, comment or variable switches it off.\n" \
+    "\n" \
+    "  install [--force]  write the hook where git runs hooks; a hook\n" \
+    "                     that was there is kept and runs first.  With\n" \
+    "                     --force, also when husky or the pre-commit\n" \
+    "                     framework manages the hooks\n" \
+    "  uninstall          remove the hook and put back the one it\n" \
+    "                     replaced\n" \
+    "  run                scan the staged files (the hook runs this at\n" \
+    "                     the top of the working tree)\n" \
+    "  check [--all]      scan every file of HEAD (the default)\n" \
+    "  check <rev-range>  scan what each commit of the range adds, for\n" \
+    "                     CI and for commits made with --no-verify\n" \
+    "\n" \
+    "Findings go to standard output as 'path:line: what', never the\n" \
+    "secret itself; the exit status is 1 when there is any.\n"
 
 enum {
     OPT_FORCE = CMD_OPT_FIRST_VERB_OPTION,
@@ -180,7 +182,7 @@ static int report_findings(const struct rotarr_guard_findings *f,
 
 /*
  * Moves into the stack directory, so that git works on the repository
- * that holds the stack.  'hook run' stays where git runs the hook (the
+ * that contains the stack.  'hook run' stays where git runs the hook (the
  * top of the working tree), because GIT_INDEX_FILE may be relative to it.
  */
 static int enter_stack_dir(void)

@@ -2,7 +2,7 @@
  * The pre-commit guard: finds what must not reach git in the blobs of a
  * commit, and installs the git hook that runs it.
  *
- * A blob is refused for three reasons:
+ * A blob is rejected for three reasons:
  *   - Its path names an env file and its content is plaintext.  Env file
  *     names are ".env", ".env.*" and "*.env" (compared without regard to
  *     case) and every env_file: path of the stack's compose files.  Age
@@ -11,10 +11,11 @@
  *     (".env.example", "example.env", "app.env.sample") is an example env
  *     file: it passes unless one of its values counts as a secret by the
  *     rule below.  An env_file: path is never an example file.
- *   - It contains a copy of a secret value of the stack's local env files:
- *     the bytes as they are, percent-encoded as in a URL's userinfo (with
- *     upper- or lower-case hex digits), and the password of a URL in such
- *     a value, as written and decoded.
+ *   - It contains a copy of a secret value of the stack's local env files.
+ *     A copy is the bytes as they are, or percent-encoded as in a URL's
+ *     userinfo with upper- or lower-case hex digits.  The password of a
+ *     URL in such a value counts as a secret value, as written and
+ *     decoded.
  *   - It contains private key material: an age secret key
  *     ("AGE-SECRET-KEY-1" and 58 bech32 characters), or a PEM, OpenSSH or
  *     PGP private key block ("-----BEGIN ... PRIVATE KEY-----" at the end
@@ -53,7 +54,7 @@
 /* Shortest value that can count as a secret. */
 #define ROTARR_GUARD_MIN_SECRET 8
 
-/* Longest secret value; longer values are not looked for. */
+/* Maximum length of a secret value; longer values are not looked for. */
 #define ROTARR_GUARD_MAX_SECRET 4096
 
 /* Room for a hex object id (SHA-256) and its NUL. */
@@ -86,7 +87,7 @@ struct rotarr_guard_findings {
 
 void rotarr_guard_findings_release(struct rotarr_guard_findings *findings);
 
-/* What a file name says about a file. */
+/* The kind of file that a path names. */
 enum rotarr_guard_name {
     ROTARR_GUARD_NAME_OTHER,
     ROTARR_GUARD_NAME_ENV,
@@ -158,7 +159,7 @@ int rotarr_guard_add_secret(struct rotarr_guard *guard, const char *value,
 
 /*
  * Adds path (relative to the top of the working tree, '/'-separated) to
- * the names refused as env files, like an env_file: entry.
+ * the names rejected as env files, like an env_file: entry.
  */
 int rotarr_guard_add_env_path(struct rotarr_guard *guard, const char *path,
                               struct rotarr_error *err)
@@ -194,10 +195,10 @@ size_t rotarr_guard_pattern_count(const struct rotarr_guard *guard);
 /*
  * A scan of one blob fed in pieces, so that a blob of any size is checked
  * in constant memory.  begin takes the blob's path in the repository and
- * the commit to name in findings (NULL for none); feed takes the bytes in
- * order; finish adds the blob's findings to findings, which must outlive
- * the scan, and frees the scan.  abort frees a scan without adding
- * anything; it accepts NULL.  Each returns -1 with err set when memory
+ * the commit to name in findings (NULL for none).  feed takes the bytes
+ * in order.  finish adds the blob's findings to findings, which must
+ * outlive the scan, and frees the scan.  abort frees a scan without
+ * adding anything, and accepts NULL.  Each returns -1 with err set when memory
  * runs out.  The bytes may hold secrets: the scan wipes what it keeps.
  */
 struct rotarr_guard_scan;
@@ -245,7 +246,7 @@ int rotarr_guard_check_tree(struct rotarr_guard *guard, const char *rev,
 
 /*
  * Scans the blobs that each commit of range ('git rev-list' syntax, such
- * as "origin/main..HEAD") adds or changes, oldest commit first; a merge
+ * as "origin/main..HEAD") adds or changes, oldest commit first.  A merge
  * is compared with its first parent.  A blob seen before at the same path
  * is not scanned again.  Findings name their commit.  A range starting
  * with '-' is rejected with ROTARR_EUSAGE.
@@ -262,7 +263,7 @@ void rotarr_guard_free(struct rotarr_guard *guard);
 #define ROTARR_HOOK_NAME "pre-commit"
 #define ROTARR_HOOK_SAVED_NAME "pre-commit.before-rotarr"
 
-/* What rotarr_hook_install and rotarr_hook_uninstall did. */
+/* The outcome of rotarr_hook_install and rotarr_hook_uninstall. */
 struct rotarr_hook_status {
     char *hooks_dir; /* absolute, from 'git rev-parse --git-path hooks' */
     /* The config scope ("global", "system", "local", "worktree") that
@@ -314,7 +315,7 @@ int rotarr_hook_uninstall(struct rotarr_hook_status *status,
                           struct rotarr_error *err)
     ROTARR_MUST_CHECK ROTARR_NONNULL(1);
 
-/* Frees what status holds and resets it.  Accepts NULL. */
+/* Frees the strings of status and resets it.  Accepts NULL. */
 void rotarr_hook_status_release(struct rotarr_hook_status *status);
 
 /* Returns the hook script as installed for the stack directory stack_rel

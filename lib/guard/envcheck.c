@@ -5,8 +5,8 @@
 
 #include "guard_private.h"
 
-/* Longest key read from an example or sops file; longer lines are not
- * KEY=VALUE lines. */
+/* Maximum length of a key read from an example or sops file; a line with
+ * a longer one is not read as KEY=VALUE. */
 #define ENV_KEY_MAX 256
 
 /* One KEY=VALUE line, read loosely: the checks need the key and the
@@ -43,7 +43,8 @@ static void read_value(const char *p, const char *end, struct env_line *l)
         return;
     }
     for (hash = p; hash < end; hash++) {
-        if (*hash == '#' && hash > p && (hash[-1] == ' ' || hash[-1] == '\t')) {
+        if (*hash == '#' && hash > p &&
+            (hash[-1] == ' ' || hash[-1] == '\t')) {
             break;
         }
     }

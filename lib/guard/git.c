@@ -21,7 +21,7 @@ extern char **environ;
 /* Size of the buffer blobs are read through. */
 #define CAT_FILE_BUF ((size_t)256 << 10)
 
-/* Longest header line of 'git cat-file --batch'. */
+/* Maximum length of a header line of 'git cat-file --batch'. */
 #define CAT_FILE_HEADER_MAX 256
 
 struct git_child {
@@ -123,7 +123,7 @@ static int wait_child(pid_t pid)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-/* What guard_git_run collects while git runs. */
+/* The input and outputs of a git child in guard_git_run. */
 struct git_io {
     const char *input;
     size_t input_len, written;
@@ -333,7 +333,8 @@ int guard_cat_file_open(struct guard_cat_file *cf, const char *requests,
 }
 
 /* Writes what git takes of the requests without waiting, and closes its
- * input after the last one so that it exits once it has answered. */
+ * input after the last one so that it exits once it has written every
+ * blob. */
 static int send_requests(struct guard_cat_file *cf, struct rotarr_error *err)
 {
     ssize_t n;

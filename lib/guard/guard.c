@@ -187,10 +187,13 @@ int guard_learn_url_passwords(struct rotarr_guard *guard, const char *value,
         rotarr_buf_reset(&decoded);
         /* A password that is not valid percent-encoding is looked for as
          * written only. */
-        if (rotarr_url_decode(value + start, pw_len, &decoded, &ignored) == 0 &&
-            (decoded.len != pw_len ||
-             memcmp(decoded.data, value + start, pw_len) != 0) &&
-            rotarr_guard_add_secret(guard, decoded.data, decoded.len, origin,
+        if (rotarr_url_decode(value + start, pw_len, &decoded, &ignored) <
+                0 ||
+            (decoded.len == pw_len &&
+             memcmp(decoded.data, value + start, pw_len) == 0)) {
+            continue;
+        }
+        if (rotarr_guard_add_secret(guard, decoded.data, decoded.len, origin,
                                     err) < 0) {
             goto out;
         }

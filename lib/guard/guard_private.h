@@ -20,7 +20,7 @@ extern const size_t rotarr_hook_template_len;
 /* Text in the template that marks a hook as rotarr's. */
 #define GUARD_HOOK_MARKER "rotarr-pre-commit-guard"
 
-/* What a pattern stands for. */
+/* The kind of a pattern, which decides the finding's text. */
 enum guard_pattern_kind {
     GUARD_PATTERN_SECRET,  /* a secret value as it is */
     GUARD_PATTERN_ENCODED, /* a secret value percent-encoded */
@@ -54,7 +54,7 @@ struct guard_bucket {
 /*
  * A search for many byte strings at once.  At each position the next 8
  * bytes are hashed and looked up in a bit filter that fits in the L1
- * cache; only where the filter hits is the table of first windows read
+ * cache.  Only where the filter hits are the table of first windows read
  * and the rest of each pattern compared.  The work per position does not
  * depend on the previous one, so the loop runs at the speed of the
  * loads, unlike an automaton's chain of dependent transitions.  Expected
@@ -135,7 +135,7 @@ char *guard_git_line(const char *const *argv, const char *input,
 
 /*
  * A 'git cat-file --batch' process that blobs are read from.  All the
- * requests are sent while the answers are read, so that git inflates the
+ * requests are sent while the output is read, so that git inflates the
  * next blob while the last one is scanned.
  */
 struct guard_cat_file {
@@ -143,7 +143,7 @@ struct guard_cat_file {
     int to_git, from_git;
     const char *requests; /* "OID\n" lines, borrowed */
     size_t request_len, request_sent;
-    char *buf; /* holds blob bytes: wiped on close */
+    char *buf; /* blob bytes: wiped on close */
     size_t start, end, cap;
 };
 
@@ -153,7 +153,7 @@ int guard_cat_file_open(struct guard_cat_file *cf, const char *requests,
                         size_t len, struct rotarr_error *err);
 
 /*
- * Reads the next answer, which must be blob oid, and feeds its bytes to
+ * Reads the next blob from the output, which must be blob oid, and feeds its bytes to
  * scan in pieces.  Returns 0, or -1 with err set when git reports the
  * object missing or not a blob, or the pipe fails.
  */
@@ -243,9 +243,9 @@ void guard_sha1_update(struct guard_sha1 *ctx, const void *bytes, size_t len);
 void guard_sha1_final(struct guard_sha1 *ctx, unsigned char digest[20]);
 
 /*
- * Files of the working tree that have exactly the bytes of a staged blob:
- * reading them is much faster than having git inflate the blob, and the
- * object id, which is a hash of the bytes, proves they are the same.
+ * Files of the working tree that have exactly the bytes of a staged blob.
+ * Reading them is much faster than having git inflate the blob, and the
+ * object id, a hash of the bytes, proves that they are the same.
  */
 struct guard_worktree {
     char *top;  /* NULL: every blob comes from git */

@@ -87,7 +87,7 @@ static int add_repo_path(struct rotarr_guard *guard, const char *top,
     int ret;
 
     if (rel == NULL) {
-        return 0; /* outside the working tree: git never sees it */
+        return 0; /* outside the working tree, so never in a commit */
     }
     ret = rotarr_guard_add_env_path(guard, rel, err);
     free(rel);
@@ -212,7 +212,8 @@ static int learn_env_only(struct rotarr_guard *guard,
     size_t len = 0;
     int ret = -1;
 
-    path = guard_path_join(opts->dir, opts->env_file != NULL ? opts->env_file : ".env");
+    path = guard_path_join(opts->dir,
+                           opts->env_file != NULL ? opts->env_file : ".env");
     if (path == NULL) {
         return rotarr_error_set(err, ROTARR_EFILE, "out of memory");
     }

@@ -101,9 +101,9 @@ static int parse_record(char *header, char **p, char *end,
                       (unsigned)mode, commit, err);
 }
 
-/* Parses 'git diff-index' or 'git diff-tree --stdin' raw output with -z;
- * for diff-tree, a token that is not a record names the commit of the
- * records after it. */
+/* Parses 'git diff-index' or 'git diff-tree --stdin' raw output with -z.
+ * In diff-tree output, a token that is not a record names the commit of
+ * the records after it. */
 static int parse_raw(struct rotarr_buf *out, struct guard_entries *entries,
                      struct rotarr_error *err)
 {

@@ -53,7 +53,8 @@ static int part_is_example(const char *start, const char *end)
 /*
  * Splits the base name at dots.  It names an env file when it is ".env",
  * starts with ".env.", ends with ".env", or ends with ".env.<example
- * word>"; it names an example file when another part is an example word.
+ * word>".  It names an example file when another part is an example
+ * word.
  */
 enum rotarr_guard_name rotarr_guard_classify_name(const char *path)
 {

@@ -29,8 +29,8 @@ struct rotarr_guard_scan {
     int env_overflow;
 };
 
-/* Where a buffer being searched starts, and the line count reached in
- * it, so that lines are counted once however many matches there are. */
+/* A position in a buffer being searched and the line breaks before it,
+ * so that lines are counted once however many matches there are. */
 struct line_cursor {
     const unsigned char *buf;
     size_t pos;
@@ -159,8 +159,8 @@ static int verify(struct rotarr_guard_scan *scan,
 }
 
 /*
- * Looks for patterns starting at buf[from] to buf[to - 1], where buf holds
- * len bytes and lines line breaks come before it.  The filter test is the
+ * Looks for patterns starting at buf[from] to buf[to - 1].  buf has len
+ * bytes, and lines line breaks come before it.  The filter test is the
  * only work at most positions.
  */
 static int search(struct rotarr_guard_scan *scan, const unsigned char *buf,
@@ -199,7 +199,8 @@ static int keep_env_bytes(struct rotarr_guard_scan *scan, const char *bytes,
     size_t cap;
     char *grown;
 
-    if (scan->env_overflow || len > ROTARR_GUARD_MAX_ENV_BYTES - scan->env_len) {
+    if (scan->env_overflow ||
+        len > ROTARR_GUARD_MAX_ENV_BYTES - scan->env_len) {
         scan->env_overflow = 1;
         return 0;
     }
@@ -330,10 +331,10 @@ rotarr_guard_scan_begin(struct rotarr_guard *guard, const char *path,
     return scan;
 }
 
-/* Decides on an env file once all of it is known.  Sets *refused when
- * the file is refused as a whole. */
+/* Decides on an env file once all of it is known.  Sets *rejected when
+ * the file is rejected as a whole. */
 static int judge_env_file(struct rotarr_guard_scan *scan,
-                          struct rotarr_guard_findings *values, int *refused,
+                          struct rotarr_guard_findings *values, int *rejected,
                           struct rotarr_error *err)
 {
     enum rotarr_guard_envelope envelope;
@@ -358,7 +359,7 @@ static int judge_env_file(struct rotarr_guard_scan *scan,
                                       envelope == ROTARR_GUARD_SOPS, values,
                                       err);
     }
-    *refused = 1;
+    *rejected = 1;
     return guard_findings_add(values, ROTARR_GUARD_PLAINTEXT_ENV, scan->path,
                               1, commit,
                               "plaintext env file; encrypt it with age or "
@@ -390,13 +391,13 @@ static int compare_lines(const void *a, const void *b)
 
 /*
  * Moves the blob's findings to the caller's list in line order.  A file
- * refused as a whole keeps its private keys but not its copies of
+ * rejected as a whole keeps its private keys but not its copies of
  * secrets, which would repeat every line.  A value finding on a line that
  * already has a copy of a secret, and a finding equal to the one before
  * it, are dropped for the same reason.
  */
 static int move_findings(struct rotarr_guard_scan *scan,
-                         struct rotarr_guard_findings *values, int refused,
+                         struct rotarr_guard_findings *values, int rejected,
                          struct rotarr_error *err)
 {
     struct rotarr_guard_findings *all = &scan->found;
@@ -418,11 +419,12 @@ static int move_findings(struct rotarr_guard_scan *scan,
     }
     for (i = 0; i < all->count; i++) {
         f = &all->items[i];
-        if (refused && f->kind == ROTARR_GUARD_SECRET_COPY) {
+        if (rejected && f->kind == ROTARR_GUARD_SECRET_COPY) {
             continue;
         }
         /* A password found as written and decoded on one line. */
-        if (i > 0 && f->line == f[-1].line && strcmp(f->what, f[-1].what) == 0) {
+        if (i > 0 && f->line == f[-1].line &&
+            strcmp(f->what, f[-1].what) == 0) {
             continue;
         }
         if (guard_findings_add(scan->dest, f->kind, f->path, f->line,
@@ -439,7 +441,7 @@ int rotarr_guard_scan_finish(struct rotarr_guard_scan *scan,
                              struct rotarr_error *err)
 {
     struct rotarr_guard_findings values = ROTARR_GUARD_FINDINGS_INIT;
-    int refused = 0;
+    int rejected = 0;
     int ret = -1;
 
     /* The last positions, with only the bytes that the blob has. */
@@ -448,10 +450,10 @@ int rotarr_guard_scan_finish(struct rotarr_guard_scan *scan,
         goto out;
     }
     if (scan->name != ROTARR_GUARD_NAME_OTHER &&
-        judge_env_file(scan, &values, &refused, err) < 0) {
+        judge_env_file(scan, &values, &rejected, err) < 0) {
         goto out;
     }
-    if (move_findings(scan, &values, refused, err) < 0) {
+    if (move_findings(scan, &values, rejected, err) < 0) {
         goto out;
     }
     ret = 0;

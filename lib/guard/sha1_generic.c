@@ -4,8 +4,8 @@
 
 #include "guard_private.h"
 
-/* Machines without SHA instructions that rotarr knows of: the portable
- * code in sha1.c does every block. */
+/* On machines other than x86-64, the portable code in sha1.c compresses
+ * every block. */
 int guard_sha1_blocks_fast(uint32_t state[5], const unsigned char *blocks,
                            size_t count)
 {

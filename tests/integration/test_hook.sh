@@ -79,9 +79,9 @@ both() {
     printf '%s\n' "$TEST_TMP/both"
 }
 
-# commit_refused REPO TEXT: 'git commit' fails, says TEXT and never
+# commit_rejected REPO TEXT: 'git commit' fails, prints TEXT and never
 # prints the secrets.
-commit_refused() {
+commit_rejected() {
     local repo=$1 text=$2 all before
 
     before=$(git -C "$repo" rev-parse HEAD)
@@ -101,85 +101,85 @@ commit_passes() {
     expect_exit 0 gitc -C "$1" commit -q -m test
 }
 
-# ---- what is refused ----
+# ---- what is rejected ----
 
-plaintext_env_refused() {
+plaintext_env_rejected() {
     local repo
 
     repo=$(new_guarded_repo) &&
         git -C "$repo" add -f .env &&
-        commit_refused "$repo" \
+        commit_rejected "$repo" \
             ".env:1: plaintext env file; encrypt it with age or sops"
 }
 
-literal_password_refused() {
+literal_password_rejected() {
     local repo
 
     repo=$(new_guarded_repo) &&
         sed "s|\${POSTGRES_PASSWORD}|$SECRET|" "$repo/compose.yaml" \
             >"$repo/compose.override.yaml" &&
         git -C "$repo" add compose.override.yaml &&
-        commit_refused "$repo" "compose.override.yaml:6: copy of the value \
+        commit_rejected "$repo" "compose.override.yaml:6: copy of the value \
 of 'POSTGRES_PASSWORD' in '.env'"
 }
 
-encoded_password_in_url_refused() {
+encoded_password_in_url_rejected() {
     local repo
 
     repo=$(new_guarded_repo) &&
         printf 'DATABASES = {\n    "url": "postgres://app:%s@db/app",\n}\n' \
             "$SECRET_ENCODED" >"$repo/settings.py" &&
         git -C "$repo" add settings.py &&
-        commit_refused "$repo" "settings.py:2: percent-encoded copy of the \
+        commit_rejected "$repo" "settings.py:2: percent-encoded copy of the \
 value of 'POSTGRES_PASSWORD' in '.env'"
 }
 
-generated_secret_refused() {
+generated_secret_rejected() {
     local repo
 
     repo=$(new_guarded_repo) &&
         printf 'docs\n\nkey: %s\n' "$APP_SECRET" >"$repo/notes.md" &&
         git -C "$repo" add notes.md &&
-        commit_refused "$repo" \
+        commit_rejected "$repo" \
             "notes.md:3: copy of the value of 'APP_SECRET_KEY' in '.env'"
 }
 
-age_secret_key_refused() {
+age_secret_key_rejected() {
     local repo
 
     repo=$(new_guarded_repo) &&
         age-keygen -o "$repo/identity.txt" 2>/dev/null &&
         git -C "$repo" add identity.txt &&
-        commit_refused "$repo" "identity.txt:3: age secret key"
+        commit_rejected "$repo" "identity.txt:3: age secret key"
 }
 
-openssh_key_refused() {
+openssh_key_rejected() {
     local repo
 
     repo=$(new_guarded_repo) &&
         ssh-keygen -q -t ed25519 -N '' -C test -f "$repo/deploy_key" &&
         git -C "$repo" add deploy_key deploy_key.pub &&
-        commit_refused "$repo" "deploy_key:1: OpenSSH private key"
+        commit_rejected "$repo" "deploy_key:1: OpenSSH private key"
 }
 
-env_file_target_refused() {
+env_file_target_rejected() {
     local repo
 
     repo=$(new_guarded_repo) &&
         printf 'POSTGRES_INITDB_ARGS=--data-checksums\n' \
             >"$repo/db-settings.conf" &&
         git -C "$repo" add db-settings.conf &&
-        commit_refused "$repo" "db-settings.conf:1: plaintext env file"
+        commit_rejected "$repo" "db-settings.conf:1: plaintext env file"
 }
 
-example_with_real_value_refused() {
+example_with_real_value_rejected() {
     local repo
 
     repo=$(new_guarded_repo) &&
         printf 'POSTGRES_USER=paperless\nPOSTGRES_PASSWORD=hunter2hunter2\n' \
             >"$repo/.env.example" &&
         git -C "$repo" add .env.example &&
-        commit_refused "$repo" ".env.example:2: 'POSTGRES_PASSWORD' in an \
+        commit_rejected "$repo" ".env.example:2: 'POSTGRES_PASSWORD' in an \
 example env file holds what looks like a real secret"
 }
 
@@ -266,7 +266,7 @@ no_bypass() {
             "$SECRET" >"$repo/values.yaml" &&
         git -C "$repo" add -f .allow-unencrypted .rotarrignore \
             .gitleaksignore .gitleaks.toml values.yaml .env &&
-        SKIP=rotarr ROTARR_SKIP=1 ROTARR_ALLOW=1 commit_refused "$repo" \
+        SKIP=rotarr ROTARR_SKIP=1 ROTARR_ALLOW=1 commit_rejected "$repo" \
             ".env:1: plaintext env file" &&
         assert_contains "$(both)" "values.yaml:1: copy of the value"
 }
@@ -283,27 +283,27 @@ working_tree_secret_passes() {
         commit_passes "$repo"
 }
 
-staged_secret_refused_after_edit() {
+staged_secret_rejected_after_edit() {
     local repo
 
     repo=$(new_guarded_repo) &&
         printf 'password: %s\n' "$SECRET" >"$repo/values.yaml" &&
         git -C "$repo" add values.yaml &&
         printf 'password: %s\n' "$REFERENCE" >"$repo/values.yaml" &&
-        commit_refused "$repo" "values.yaml:1: copy of the value"
+        commit_rejected "$repo" "values.yaml:1: copy of the value"
 }
 
-staged_secret_refused_after_delete() {
+staged_secret_rejected_after_delete() {
     local repo
 
     repo=$(new_guarded_repo) &&
         printf 'password: %s\n' "$SECRET" >"$repo/values.yaml" &&
         git -C "$repo" add values.yaml &&
         rm "$repo/values.yaml" &&
-        commit_refused "$repo" "values.yaml:1: copy of the value"
+        commit_rejected "$repo" "values.yaml:1: copy of the value"
 }
 
-rename_to_env_name_refused() {
+rename_to_env_name_rejected() {
     local repo
 
     repo=$(new_guarded_repo) &&
@@ -339,7 +339,7 @@ hooks_path_install() {
         [ -x "$repo/.githooks/pre-commit" ] &&
         [ ! -e "$repo/.git/hooks/pre-commit" ] &&
         git -C "$repo" add -f .env &&
-        commit_refused "$repo" ".env:1: plaintext env file"
+        commit_rejected "$repo" ".env:1: plaintext env file"
 }
 
 global_hooks_path_warns() {
@@ -416,7 +416,7 @@ existing_hook_kept_and_restored() {
         expect_exit 0 "$ROTARR" -C "$repo" hook install &&
         assert_contains "$ERR" "kept the existing pre-commit hook" &&
         git -C "$repo" add -f .env &&
-        commit_refused "$repo" ".env:1: plaintext env file" &&
+        commit_rejected "$repo" ".env:1: plaintext env file" &&
         assert_contains "$repo.ran" ran &&
         expect_exit 0 "$ROTARR" -C "$repo" hook uninstall &&
         cmp "$hook" "$TEST_TMP/hook-before" &&
@@ -555,17 +555,17 @@ usage_errors() {
         expect_exit 2 "$ROTARR" hook install --force extra
 }
 
-check "staged plaintext .env is refused" plaintext_env_refused
-check "compose file with a literal password is refused" \
-    literal_password_refused
-check "URL with the percent-encoded password is refused" \
-    encoded_password_in_url_refused
-check "generated app secret is refused" generated_secret_refused
-check "age secret key is refused" age_secret_key_refused
-check "OpenSSH private key is refused" openssh_key_refused
-check "env_file: target is refused by name" env_file_target_refused
-check ".env.example with a real value is refused" \
-    example_with_real_value_refused
+check "staged plaintext .env is rejected" plaintext_env_rejected
+check "compose file with a literal password is rejected" \
+    literal_password_rejected
+check "URL with the percent-encoded password is rejected" \
+    encoded_password_in_url_rejected
+check "generated app secret is rejected" generated_secret_rejected
+check "age secret key is rejected" age_secret_key_rejected
+check "OpenSSH private key is rejected" openssh_key_rejected
+check "env_file: target is rejected by name" env_file_target_rejected
+check ".env.example with a real value is rejected" \
+    example_with_real_value_rejected
 check ".env.age commits" age_env_passes
 check "armored age env file commits" armored_age_env_passes
 check "sops dotenv commits" sops_env_passes
@@ -574,11 +574,11 @@ check ".env.example with placeholders commits" \
 check "\${VAR} reference commits" reference_passes
 check "no ignore file, comment or variable bypasses the guard" no_bypass
 check "secret only in the working tree commits" working_tree_secret_passes
-check "staged secret edited away in the working tree is refused" \
-    staged_secret_refused_after_edit
-check "staged secret deleted from the working tree is refused" \
-    staged_secret_refused_after_delete
-check "rename to an env file name is refused" rename_to_env_name_refused
+check "staged secret edited away in the working tree is rejected" \
+    staged_secret_rejected_after_edit
+check "staged secret deleted from the working tree is rejected" \
+    staged_secret_rejected_after_delete
+check "rename to an env file name is rejected" rename_to_env_name_rejected
 check "git commit -a is scanned" commit_all_is_scanned
 check "install follows core.hooksPath" hooks_path_install
 check "install warns about a global core.hooksPath" global_hooks_path_warns
@@ -595,7 +595,7 @@ check "uninstall leaves a foreign hook alone" uninstall_leaves_foreign_hook
 check "husky hooks get a line to add" husky_gets_a_line
 check "pre-commit framework gets a line to add" \
     pre_commit_framework_gets_a_line
-check "hook without rotarr on PATH refuses the commit" \
+check "hook without rotarr on PATH rejects the commit" \
     missing_rotarr_fails_closed
 check "check --all finds a commit made with --no-verify" \
     check_all_finds_committed_env

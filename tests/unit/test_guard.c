@@ -189,7 +189,7 @@ START_TEST(test_secret__plain_setting_is_not_secret)
 }
 END_TEST
 
-START_TEST(test_secret__generated_value_is_secret_under_any_key)
+START_TEST(test_secret__generated_value_is_secret)
 {
     ck_assert(rotarr_guard_is_secret_value("UMAMI_HASH",
                                            "f177333001f27503955c2748206cc1c9",
@@ -487,7 +487,7 @@ END_TEST
 
 /* ---- env files ---- */
 
-START_TEST(test_env__plaintext_env_refused)
+START_TEST(test_env__plaintext_env_rejected)
 {
     scan("stack/.env", "TZ=UTC\nDB_PASSWORD=" SECRET "\n");
     ck_assert_uint_eq(found.count, 1);
@@ -514,7 +514,7 @@ START_TEST(test_env__armored_env_passes)
 }
 END_TEST
 
-START_TEST(test_env__refused_env_keeps_private_key)
+START_TEST(test_env__rejected_env_keeps_private_key)
 {
     scan(".env", "DB_PASSWORD=" SECRET "\nKEY=" AGE_KEY "\n");
     ck_assert_uint_eq(found.count, 2);
@@ -533,7 +533,7 @@ START_TEST(test_env__sops_env_passes)
 }
 END_TEST
 
-START_TEST(test_env__sops_plaintext_secret_refused)
+START_TEST(test_env__sops_plaintext_secret_rejected)
 {
     scan(".env", "DB_PASSWORD=ENC[AES256_GCM,data:q8c=,iv:a,tag:b,type:str]\n"
                  "API_TOKEN=tok-8f3kd93ldk3\n"
@@ -552,12 +552,13 @@ START_TEST(test_env__example_with_placeholders_passes)
                          "POSTGRES_PASSWORD=changeme\n"
                          "export SECRET_KEY=\"<generate one>\"\n"
                          "API_TOKEN=\n"
-                         "DATABASE_URL=postgres://app:${POSTGRES_PASSWORD}@db/x\n");
+                         "DATABASE_URL=postgres://app:"
+                         "${POSTGRES_PASSWORD}@db/x\n");
     ck_assert_uint_eq(found.count, 0);
 }
 END_TEST
 
-START_TEST(test_env__example_with_real_secret_refused)
+START_TEST(test_env__example_with_real_secret_rejected)
 {
     scan(".env.example", "POSTGRES_USER=paperless\n"
                          "POSTGRES_PASSWORD='hunter2hunter2'\n"
@@ -576,7 +577,7 @@ START_TEST(test_env__example_copy_reported_once)
 }
 END_TEST
 
-START_TEST(test_env__env_file_path_refused)
+START_TEST(test_env__env_file_path_rejected)
 {
     ck_assert_int_eq(rotarr_guard_add_env_path(guard, "config/app.conf",
                                                &err),
@@ -738,7 +739,7 @@ static Suite *guard_suite(void)
     tcase_add_test(values, test_placeholder__real_values_are_not);
     tcase_add_test(values, test_secret__credential_key_value_is_secret);
     tcase_add_test(values, test_secret__plain_setting_is_not_secret);
-    tcase_add_test(values, test_secret__generated_value_is_secret_under_any_key);
+    tcase_add_test(values, test_secret__generated_value_is_secret);
     tcase_add_test(values, test_secret__long_word_value_is_not_generated);
     tcase_add_test(values, test_envelope__age_binary);
     tcase_add_test(values, test_envelope__age_header_alone_is_plain);
@@ -773,16 +774,16 @@ static Suite *guard_suite(void)
     tcase_add_test(scans, test_key__marker_inside_line_passes);
     tcase_add_test(scans, test_key__pem_key_with_crlf);
     tcase_add_test(scans, test_key__public_key_passes);
-    tcase_add_test(scans, test_env__plaintext_env_refused);
+    tcase_add_test(scans, test_env__plaintext_env_rejected);
     tcase_add_test(scans, test_env__age_env_passes);
     tcase_add_test(scans, test_env__armored_env_passes);
-    tcase_add_test(scans, test_env__refused_env_keeps_private_key);
+    tcase_add_test(scans, test_env__rejected_env_keeps_private_key);
     tcase_add_test(scans, test_env__sops_env_passes);
-    tcase_add_test(scans, test_env__sops_plaintext_secret_refused);
+    tcase_add_test(scans, test_env__sops_plaintext_secret_rejected);
     tcase_add_test(scans, test_env__example_with_placeholders_passes);
-    tcase_add_test(scans, test_env__example_with_real_secret_refused);
+    tcase_add_test(scans, test_env__example_with_real_secret_rejected);
     tcase_add_test(scans, test_env__example_copy_reported_once);
-    tcase_add_test(scans, test_env__env_file_path_refused);
+    tcase_add_test(scans, test_env__env_file_path_rejected);
     tcase_add_test(scans, test_env__same_name_elsewhere_passes);
     tcase_add_test(scans, test_learn__secret_values_and_url_passwords);
     tcase_add_test(scans, test_learn__plain_settings_not_learned);
