@@ -206,14 +206,14 @@ static int learn_env_only(struct rotarr_guard *guard,
                           const char *top, int *compose,
                           struct rotarr_error *err)
 {
+    const char *display = opts->env_file != NULL ? opts->env_file : ".env";
     struct rotarr_dotenv *env = NULL;
     struct stat st;
     char *path, *bytes = NULL;
     size_t len = 0;
     int ret = -1;
 
-    path = guard_path_join(opts->dir,
-                           opts->env_file != NULL ? opts->env_file : ".env");
+    path = guard_path_join(opts->dir, display);
     if (path == NULL) {
         return rotarr_error_set(err, ROTARR_EFILE, "out of memory");
     }
@@ -224,7 +224,7 @@ static int learn_env_only(struct rotarr_guard *guard,
     if (rotarr_file_read(path, ROTARR_READ_UTF8, &bytes, &len, err) < 0) {
         goto out;
     }
-    env = rotarr_dotenv_parse(path, bytes, len, getenv_lookup, NULL, NULL,
+    env = rotarr_dotenv_parse(display, bytes, len, getenv_lookup, NULL, NULL,
                               err);
     if (env == NULL) {
         goto out;
@@ -234,7 +234,7 @@ static int learn_env_only(struct rotarr_guard *guard,
         ret = 0;
         goto out;
     }
-    ret = rotarr_guard_learn_env(guard, env, path, err);
+    ret = rotarr_guard_learn_env(guard, env, display, err);
     if (ret == 0) {
         ret = add_repo_path(guard, top, path, err);
     }
