@@ -10,7 +10,9 @@
 #define ENV_KEY_MAX 256
 
 /* One KEY=VALUE line, read loosely: the checks need the key and the
- * value's bytes, not Compose's exact reading. */
+ * value's bytes, not Compose's exact reading.
+ * NEEDSWORK: a quoted value that spans lines is checked only on its
+ * first line; the later lines are still searched for known secrets. */
 struct env_line {
     char key[ENV_KEY_MAX];
     const char *value;

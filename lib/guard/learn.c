@@ -249,6 +249,9 @@ out:
     return ret;
 }
 
+/* NEEDSWORK: a bare repository (a server's pre-receive hook) has no
+ * working tree, so the guard cannot run there yet although it needs no
+ * env file to find plaintext env files and private keys. */
 char *guard_working_tree_top(struct rotarr_error *err)
 {
     static const char *const argv[] = { "git", "rev-parse", "--show-toplevel",
