@@ -92,6 +92,18 @@ struct rotarr_age_outfile *rotarr_age_outfile_open(const char *path,
         rotarr_error_set(err, ROTARR_EFILE, "'%s' is a directory", path);
         goto fail;
     }
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        /* A device or pipe such as /dev/null cannot be replaced by a
+         * rename, which would put a regular file in its place: write to
+         * it directly. */
+        file->fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (file->fd < 0) {
+            rotarr_error_set(err, ROTARR_EFILE, "cannot open '%s': %s", path,
+                             strerror(errno));
+            goto fail;
+        }
+        return file;
+    }
     file->path = strdup(path);
     file->dir = dir_of(path);
     if (file->path == NULL || file->dir == NULL) {
@@ -118,6 +130,15 @@ int rotarr_age_outfile_commit(struct rotarr_age_outfile *file,
 {
     int ret = -1;
 
+    if (file->path == NULL) {
+        ret = close(file->fd);
+        file->fd = -1;
+        if (ret != 0) {
+            rotarr_error_set(err, ROTARR_EFILE, "cannot write the output: %s",
+                             strerror(errno));
+        }
+        goto out;
+    }
     if (fsync(file->fd) != 0) {
         rotarr_error_set(err, ROTARR_EFILE, "cannot sync '%s': %s",
                          file->temp, strerror(errno));
