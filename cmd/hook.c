@@ -16,7 +16,8 @@
     "the staged files.  No file, comment or variable switches it off.\n" \
     "Env files encrypted with age or sops pass, and so do example env\n" \
     "files (.env.example, .env.sample, .env.template, .env.dist) whose\n" \
-    "values are placeholders such as '', 'changeme' or '<password>'.\n" \
+    "passwords, keys and tokens are placeholders such as '', 'changeme'\n" \
+    "or '<password>'.\n" \
     "\n" \
     "  install [--force]  write the hook where git runs hooks; a hook\n" \
     "                     that was there is kept and runs first.  With\n" \
