@@ -325,7 +325,100 @@ check_restart_runs_docker_compose() {
         assert_not_contains "$TEST_TMP/docker.args" "$(env_value "$dir/.env" POSTGRES_PASSWORD)"
 }
 
+check_readable_env_is_tightened() {
+    local role dir
+
+    role=$(new_role modePassw0rdUUUUUUUUUUUUUUUUUUUU) &&
+        dir=$(make_stack "$role" modePassw0rdUUUUUUUUUUUUUUUUUUUU) &&
+        chmod 644 "$dir/.env" &&
+        expect_exit 0 "$ROTARR" -C "$dir" postgres &&
+        assert_file_mode 600 "$dir/.env" &&
+        assert_contains "$ERR" ".env: mode 0644 -> 0600"
+}
+
+check_f3_stack_generated_password() {
+    # The stack of the URL field case: the db reads .env through
+    # env_file, and .env holds the password and a URL with it.
+    local role dir old=f3Passw0rdVVVVVVVVVVVVVVVVVVVVVVV new
+
+    role=$(new_role "$old") || return 1
+    dir=$TEST_TMP/f3-$role
+    mkdir -p "$dir"
+    cat >"$dir/compose.yaml" <<EOF
+services:
+  db:
+    image: postgres:16-alpine
+    env_file: .env
+    ports:
+      - "127.0.0.1:$ROTARR_PGPORT:5432"
+  app:
+    image: ghcr.io/example/app:1
+    environment:
+      DATABASE_URL: \${DATABASE_URL}
+EOF
+    printf 'POSTGRES_USER=%s\nPOSTGRES_PASSWORD=%s\nPOSTGRES_DB=%s\nDATABASE_URL=postgresql://%s:%s@db:5432/%s\n' \
+        "$role" "$old" "$role" "$role" "$old" "$role" >"$dir/.env"
+    chmod 600 "$dir/.env"
+    cp "$dir/.env" "$TEST_TMP/f3-before.env"
+    expect_exit 0 "$ROTARR" -C "$dir" postgres || return 1
+    new=$(env_value "$dir/.env" POSTGRES_PASSWORD)
+    [ "$(sed "s/$old/$new/g" "$TEST_TMP/f3-before.env")" = "$(cat "$dir/.env")" ] &&
+        [ "$(grep -c "$new" "$dir/.env")" -eq 2 ] && can_login "$role" "$new"
+}
+
+check_missing_role_exits_5() {
+    local dir
+
+    dir=$(make_stack nosuchrole missingPassw0rdWWWWWWWWWWWWWWWWWW) &&
+        expect_exit 5 "$ROTARR" -C "$dir" postgres --user "no_such_role_$$" &&
+        [ ! -e "$dir/.rotarr/journal" ]
+}
+
+check_admin_without_privilege_exits_5() {
+    local role helper dir
+
+    role=$(new_role targetPassw0rdXXXXXXXXXXXXXXXXXXX) &&
+        helper=$(new_role helperPassw0rdYYYYYYYYYYYYYYYYYYY) &&
+        dir=$(make_stack "$role" fileOnlyPassw0rdZZZZZZZZZZZZZZZZZ) || return 1
+    printf 'helperPassw0rdYYYYYYYYYYYYYYYYYYY\n' | expect_exit 5 "$ROTARR" \
+        -C "$dir" postgres --adopt --admin-user "$helper" \
+        --admin-password-stdin &&
+        assert_contains "$ERR" "$role" &&
+        can_login "$role" targetPassw0rdXXXXXXXXXXXXXXXXXXX
+}
+
+check_read_only_file_stops_commit_then_resume() {
+    # Root writes anywhere, so rotarr runs as 'nobody' on a stack that
+    # user owns, with app.env and its directory made read-only after the
+    # plan: the rename of app.env fails during commit.
+    local role dir old=roPassw0rdAAAAAAAAAAAAAAAAAAAAAAAB new
+
+    role=$(new_role "$old") || return 1
+    dir=$(mktemp -d /tmp/rotarr-ro.XXXXXX)
+    at_exit "chmod -R u+w '$dir'; rm -rf '$dir'"
+    cp -R "$(make_stack "$role" "$old")/." "$dir/"
+    mkdir "$dir/app"
+    mv "$dir/app.env" "$dir/app/app.env"
+    sed -i 's|env_file: app.env|env_file: app/app.env|' "$dir/compose.yaml"
+    chown -R nobody "$dir"
+    chmod 555 "$dir/app"
+    expect_exit 6 runuser -u nobody -- "$ROTARR" -C "$dir" postgres &&
+        assert_contains "$ERR" "rotarr resume" &&
+        [ -e "$dir/.rotarr/journal" ] || return 1
+    new=$(env_value "$dir/.env" POSTGRES_PASSWORD)
+    can_login "$role" "$new" || { echo "  server not on the new password" >&2; return 1; }
+    chmod 755 "$dir/app"
+    expect_exit 0 runuser -u nobody -- "$ROTARR" -C "$dir" resume &&
+        assert_contains "$dir/app/app.env" "$new" &&
+        [ ! -e "$dir/.rotarr/journal" ]
+}
+
 check "rotation changes only the password bytes" check_rotation_changes_only_the_password
+check "readable .env is tightened to 0600" check_readable_env_is_tightened
+check "URL field-case stack, generated password" check_f3_stack_generated_password
+check "missing role exits 5" check_missing_role_exits_5
+check "admin without privilege exits 5" check_admin_without_privilege_exits_5
+check "read-only file stops commit, resume finishes" check_read_only_file_stops_commit_then_resume
 check "server log holds neither password" check_server_log_has_no_password
 check "server log shows a plaintext password" check_log_catches_a_plaintext_password
 check "wrong current password exits 5, changes nothing" check_wrong_current_password_changes_nothing
