@@ -252,23 +252,42 @@ reference_passes() {
 
 # ---- no bypass ----
 
-# Each of these files, comments and variables switches off another
-# scanner; none may switch off this one.
-no_bypass() {
+# bypass_fails FILE CONTENT: with FILE holding CONTENT staged beside a
+# plaintext .env and a copy of the password, both are still rejected.
+# Each of these files switches off another scanner; none may switch off
+# this one.
+bypass_fails() {
     local repo
 
     repo=$(new_guarded_repo) &&
-        printf '.env\n*\n' >"$repo/.allow-unencrypted" &&
-        printf '.env\n*\n' >"$repo/.rotarrignore" &&
-        printf '.env:1\n' >"$repo/.gitleaksignore" &&
-        printf 'allowlist:\n  paths: [".*"]\n' >"$repo/.gitleaks.toml" &&
+        printf '%s\n' "$2" >"$repo/$1" &&
+        printf 'password: %s\n' "$SECRET" >"$repo/values.yaml" &&
+        git -C "$repo" add -f "$1" values.yaml .env &&
+        commit_rejected "$repo" ".env:1: plaintext env file" &&
+        assert_contains "$(both)" "values.yaml:1: copy of the value"
+}
+
+# An inline allow comment, in the forms gitleaks, detect-secrets and a
+# would-be rotarr marker use, on the line of the secret.
+inline_allow_comment_fails() {
+    local repo
+
+    repo=$(new_guarded_repo) &&
         printf 'password: %s # gitleaks:allow pragma: allowlist secret rotarr:allow\n' \
             "$SECRET" >"$repo/values.yaml" &&
-        git -C "$repo" add -f .allow-unencrypted .rotarrignore \
-            .gitleaksignore .gitleaks.toml values.yaml .env &&
+        git -C "$repo" add values.yaml &&
+        commit_rejected "$repo" "values.yaml:1: copy of the value"
+}
+
+# SKIP names hooks for the pre-commit framework to skip; rotarr's own
+# hook reads no variable that turns it off.
+skip_variable_fails() {
+    local repo
+
+    repo=$(new_guarded_repo) &&
+        git -C "$repo" add -f .env &&
         SKIP=rotarr ROTARR_SKIP=1 ROTARR_ALLOW=1 commit_rejected "$repo" \
-            ".env:1: plaintext env file" &&
-        assert_contains "$(both)" "values.yaml:1: copy of the value"
+            ".env:1: plaintext env file"
 }
 
 # ---- the staged content counts, not the working tree ----
@@ -547,6 +566,16 @@ check_range_names_commit() {
         expect_exit 0 "$ROTARR" -C "$repo" hook check HEAD~1..HEAD
 }
 
+check_json_lists_findings() {
+    local repo
+
+    repo=$(new_guarded_repo) &&
+        git -C "$repo" add -f .env &&
+        gitc -C "$repo" commit -q --no-verify -m leak &&
+        expect_exit 1 "$ROTARR" -C "$repo" --json hook check &&
+        assert_match "$OUT" '^\{"findings":\[\{"path":"\.env","line":1,"what":"plaintext env file[^"]*","commit":""\}\],"more":0\}$'
+}
+
 usage_errors() {
     expect_exit 2 "$ROTARR" hook &&
         expect_exit 2 "$ROTARR" hook launch &&
@@ -572,7 +601,17 @@ check "sops dotenv commits" sops_env_passes
 check ".env.example with placeholders commits" \
     example_with_placeholders_passes
 check "\${VAR} reference commits" reference_passes
-check "no ignore file, comment or variable bypasses the guard" no_bypass
+check ".allow-unencrypted does not bypass the guard" \
+    bypass_fails .allow-unencrypted '*'
+check ".rotarrignore does not bypass the guard" bypass_fails .rotarrignore \
+    "$(printf '.env\nvalues.yaml\n*')"
+check ".gitleaksignore does not bypass the guard" bypass_fails \
+    .gitleaksignore "$(printf '.env:1\nvalues.yaml:1')"
+check ".gitleaks.toml allowlist does not bypass the guard" bypass_fails \
+    .gitleaks.toml "$(printf '[allowlist]\npaths = [".*"]')"
+check "inline allow comment does not bypass the guard" \
+    inline_allow_comment_fails
+check "SKIP=rotarr does not bypass the guard" skip_variable_fails
 check "secret only in the working tree commits" working_tree_secret_passes
 check "staged secret edited away in the working tree is rejected" \
     staged_secret_rejected_after_edit
@@ -600,4 +639,5 @@ check "hook without rotarr on PATH rejects the commit" \
 check "check --all finds a commit made with --no-verify" \
     check_all_finds_committed_env
 check "check REV-RANGE names the commit" check_range_names_commit
+check "--json hook check prints one document" check_json_lists_findings
 check "hook usage errors exit 2" usage_errors
