@@ -990,11 +990,14 @@ int redis_plan_clients(const struct rotarr_stack *stack,
     }
     for (i = 0; i < rotarr_compose_service_count(compose); i++) {
         svc = rotarr_compose_service(compose, i);
-        if (svc == server->svc) {
+        if (svc == server->svc ||
+            rotarr_stack_service_kind(stack, svc) != ROTARR_SERVICE_OTHER) {
+            /* Database servers share env files with apps, not clients. */
             continue;
         }
         view_client(&scan, svc, &view);
-        if ((view.url || view.depends || view.host_var[0] != '\0') &&
+        if ((view.url || view.depends || view.host_var[0] != '\0' ||
+             view.password_var_count > 0) &&
             configure_client(&scan, &view, err) < 0) {
             return -1;
         }
