@@ -176,7 +176,7 @@ check_dry_run_on_postgres_stacks() {
 # file still validates against the Compose schema, and every other value
 # reads back unchanged.
 check_rewrite_changes_only_the_password() {
-    local path service file project copy out failed=0 rewrites=0
+    local path service file project copy out failed=0 rewrites=0 changed
     local new=RotarrCorpusNewValue0123456789AB
 
     while read -r path service _; do
@@ -197,10 +197,11 @@ check_rewrite_changes_only_the_password() {
             continue
         fi
         rewrites=$(( rewrites + 1 ))
+        mapfile -t changed < <(tail -n +2 "$out")
         if ! /usr/bin/python3 "${ROTARR_TOOLS:?}/check_rewrite.py" \
             "$ROTARR_SHARED/compose-spec/compose-spec.json" \
             "$TEST_TMP/stage/$project" "$copy" "$file" "$(head -n 1 "$out")" \
-            "$new" $(tail -n +2 "$out") >&2; then
+            "$new" "${changed[@]}" >&2; then
             echo "  $path/$service: the rewrite changed more than the password" >&2
             failed=1
         fi
