@@ -9,9 +9,10 @@
 
 #define REDIS_HELP                                                           \
     "\n"                                                                     \
-    "Turns on authentication for an open Redis or Valkey service, or gives a\n" \
-    "protected one a new password, and fixes every client: URLs, password\n" \
-    "variables, REDISCLI_AUTH and a healthcheck that proves authentication.\n" \
+    "Turns on authentication for an open Redis or Valkey service, or gives\n" \
+    "a protected one a new password, and fixes every client: URLs,\n"      \
+    "password variables, REDISCLI_AUTH and a healthcheck that proves\n"    \
+    "authentication.\n"                                                    \
     "\n"                                                                     \
     "  --service <name>   the Redis service (default: the only one)\n"       \
     "  --var <name>       variable for the password (default: the one the\n" \
@@ -19,8 +20,8 @@
     "  --host <host>, --port <port>\n"                                       \
     "                     where to connect (default: the service's\n"       \
     "                     published port for 6379)\n"                       \
-    "  --enable           on a protected service, keep its password and fix\n" \
-    "                     only the files that lack it\n"                     \
+    "  --enable           on a protected service, keep its password and\n" \
+    "                     fix only the files that lack it\n"               \
     "  --overlap          keep the old password working until --finish\n"  \
     "                     (default when the server runs Redis 6 or later)\n" \
     "  --no-overlap       replace the password at once (CONFIG SET)\n"      \
@@ -98,7 +99,8 @@ static int check_conflicts(const struct redis_options *o)
 {
     const int *seen = o->seen;
 
-    if (seen[OPT_OVERLAP - OPT_SERVICE] && seen[OPT_NO_OVERLAP - OPT_SERVICE]) {
+    if (seen[OPT_OVERLAP - OPT_SERVICE] &&
+        seen[OPT_NO_OVERLAP - OPT_SERVICE]) {
         return cmd_usage_error(REDIS_SYNOPSIS, "'--overlap' and "
                                                "'--no-overlap' exclude each "
                                                "other");
@@ -212,8 +214,10 @@ static void print_lines(const char *prefix, const char *bytes, size_t from,
 
 static int compare_edits(const void *pa, const void *pb)
 {
-    const struct rotarr_text_edit *a = *(const struct rotarr_text_edit *const *)pa;
-    const struct rotarr_text_edit *b = *(const struct rotarr_text_edit *const *)pb;
+    const struct rotarr_text_edit *a =
+        *(const struct rotarr_text_edit *const *)pa;
+    const struct rotarr_text_edit *b =
+        *(const struct rotarr_text_edit *const *)pb;
 
     return a->start < b->start ? -1 : a->start > b->start;
 }
@@ -502,7 +506,8 @@ static int run(struct redis_options *o)
 
     o->req.dry_run = cmd_globals.dry_run;
     stack = cmd_load_stack(&err);
-    if (stack == NULL || rotarr_redisrot_plan(stack, &o->req, &plan, &err) < 0) {
+    if (stack == NULL ||
+        rotarr_redisrot_plan(stack, &o->req, &plan, &err) < 0) {
         status = cmd_report(&err);
         goto out;
     }

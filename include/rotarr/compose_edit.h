@@ -41,9 +41,9 @@ struct rotarr_text_edits {
  * Adds an edit.  An edit identical to an earlier one is dropped.  An
  * insertion at the offset of an earlier insertion is joined to it, its
  * text after the earlier text, so that several insertions at one place
- * keep their order.  Returns 0, or -1 with err set (ROTARR_EFILE) when start > end,
- * when the range overlaps an earlier edit (touching at an end is not an
- * overlap), or when memory runs out.
+ * keep their order.  Returns 0, or -1 with err set (ROTARR_EFILE) when
+ * start > end, when the range overlaps an earlier edit (touching at an
+ * end is not an overlap), or when memory runs out.
  */
 int rotarr_text_edits_add(struct rotarr_text_edits *edits, size_t start,
                           size_t end, const char *text, size_t len,
@@ -73,9 +73,10 @@ void rotarr_text_edits_release(struct rotarr_text_edits *edits);
  * key is after (NULL, or a key map lacks: after the last pair).  text
  * holds one pair per line ("command: [...]").  A pair whose value is a
  * block collection continues on the following lines, indented by two
- * spaces per level, which become the file's own nesting step.  A flow mapping takes only one-line pairs.  Returns 0, or -1
- * with err set (ROTARR_EUSAGE when map is not a mapping or text does not
- * fit a flow mapping).
+ * spaces per level, which become the file's own nesting step.  A flow
+ * mapping takes only one-line pairs.  Returns 0, or -1 with err set
+ * (ROTARR_EUSAGE when map is not a mapping or text does not fit a flow
+ * mapping).
  */
 int rotarr_yaml_insert_pairs(struct rotarr_text_edits *edits,
                              const struct rotarr_ynode *map,

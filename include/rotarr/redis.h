@@ -130,7 +130,7 @@ int rotarr_redis_password_count(struct rotarr_redis *r,
 
 /* What "INFO server" reports. */
 struct rotarr_redis_info {
-    int major;          /* of redis_version (Valkey reports 7.2.4); 0 if absent */
+    int major; /* of redis_version (Valkey reports 7.2.4); 0 if absent */
     int minor;
     int has_config_file; /* the server was started from a config file */
 };

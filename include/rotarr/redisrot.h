@@ -4,7 +4,7 @@
  * every copy of it in the stack, driven by the same journal and lock as
  * the Postgres rotation (rotarr/journal.h).
  *
- * What a run does depends on what the files say:
+ * A run depends on the server's configuration in the files:
  *   - an open server (no --requirepass, no requirepass line, no
  *     REDIS_PASSWORD) gets a new password: the env file, the server's
  *     command or config file, REDISCLI_AUTH and a healthcheck that proves
@@ -31,7 +31,7 @@
 #include "rotarr/secret.h"
 #include "rotarr/stack.h"
 
-/* How the files give the server its password. */
+/* Place the server's password comes from in the files. */
 enum rotarr_redis_auth {
     ROTARR_REDIS_AUTH_NONE,    /* no password: the server is open */
     ROTARR_REDIS_AUTH_COMMAND, /* --requirepass in the command */
@@ -39,7 +39,7 @@ enum rotarr_redis_auth {
     ROTARR_REDIS_AUTH_ENV,     /* REDIS_PASSWORD (Bitnami), REDIS_ARGS */
 };
 
-/* What a run does. */
+/* Kind of run. */
 enum rotarr_redis_mode {
     ROTARR_REDIS_ENABLE,  /* open server: new password */
     ROTARR_REDIS_FIX,     /* protected, --enable: same password */
@@ -48,7 +48,8 @@ enum rotarr_redis_mode {
     ROTARR_REDIS_FINISH,  /* drop every password but the files' one */
 };
 
-/* What the user asked for; NULL or 0 fields take their defaults. */
+/* Request from the command line; NULL or 0 fields take their
+ * defaults. */
 struct rotarr_redisrot_request {
     const char *service; /* default: the only Redis service */
     const char *var;     /* default: the variable the server reads, else
@@ -73,7 +74,7 @@ struct rotarr_redis_client {
 /* Marks a file that is not one of the stack's (a config file). */
 #define ROTARR_REDIS_NOT_IN_STACK ((size_t)-1)
 
-/* Longest list of changed lines kept per file. */
+/* Maximum number of changed lines kept per file. */
 #define ROTARR_REDIS_CHANGED_LINES_MAX 64
 
 /* One file the run writes. */
@@ -89,12 +90,12 @@ struct rotarr_redis_file {
     int is_yaml;          /* a compose file */
     struct rotarr_text_edits edits;
     struct rotarr_buf bytes; /* the new contents; wiped on release */
-    int secret;              /* holds the password: mode at most 0600 */
+    int secret;              /* contains the password: mode <= 0600 */
     size_t changed_lines[ROTARR_REDIS_CHANGED_LINES_MAX];
     size_t changed_line_count;
 };
 
-/* What rotarr found, and after a run what it changed. */
+/* Findings of the plan, and after a run the changes made. */
 struct rotarr_redisrot_plan {
     char service[ROTARR_NAME_MAX];
     char image[ROTARR_NAME_MAX]; /* interpolated */
@@ -127,8 +128,8 @@ struct rotarr_redisrot_plan {
  * computes the new password (generated: 32 of [A-Za-z0-9]) and every file
  * change, and finds the clients.  Touches no server and no file.  Fails
  * with ROTARR_EUSAGE when the service is ambiguous or missing, or when a
- * file cannot be changed the way the mode needs (the message says what to
- * change by hand).  Clients rotarr cannot configure are listed in
+ * file cannot be changed the way the mode needs (the message names what
+ * to change by hand).  Clients rotarr cannot configure are listed in
  * plan->clients with configured 0; rotarr_redisrot_run refuses them.
  */
 int rotarr_redisrot_plan(const struct rotarr_stack *stack,
@@ -141,11 +142,12 @@ size_t rotarr_redisrot_unconfigured(const struct rotarr_redisrot_plan *plan);
 
 /*
  * Runs a plan: with req->dry_run only lists the services to recreate.
- * Exit statuses: 1 (ROTARR_NO) when a client cannot be configured, 4 when
- * the server cannot be reached (nothing changed; --offline changes the
- * files of a stopped stack), 5 when it rejects the current password, 6
- * when files could not all be written after the server changed (run
- * 'rotarr resume').  A plan with no change and a server that already
+ * Error codes: ROTARR_NO when a client cannot be configured.
+ * ROTARR_EUNREACHABLE when the server cannot be reached, and nothing
+ * changed (req->offline changes the files of a stopped stack).
+ * ROTARR_EAUTH when the server rejects the current password.
+ * ROTARR_EPARTIAL when files could not all be written after the server
+ * changed (run 'rotarr resume').  A plan with no change and a server that already
  * accepts the password succeeds without writing anything.
  */
 int rotarr_redisrot_run(const struct rotarr_stack *stack,

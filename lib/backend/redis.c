@@ -142,8 +142,8 @@ static int authenticate(struct rotarr_redis *r,
     return ret;
 }
 
-static struct rotarr_redis *open_connection(const struct rotarr_redis_target *t,
-                                            struct rotarr_error *err)
+static struct rotarr_redis *
+open_connection(const struct rotarr_redis_target *t, struct rotarr_error *err)
 {
     struct rotarr_redis *r;
     struct timeval tv;

@@ -1,7 +1,7 @@
 /*
- * Internals shared by the lib/rotate/redis*.c files: what the files say
- * about the server, and the helpers that build the plan's file changes.
- * Not installed.
+ * Internals shared by the lib/rotate/redis*.c files: the server's
+ * configuration as the stack's files give it, and the helpers that build
+ * the plan's file changes.  Not installed.
  */
 #ifndef ROTARR_REDIS_PRIVATE_H
 #define ROTARR_REDIS_PRIVATE_H
@@ -19,7 +19,8 @@
 /* Variable the password goes in when the files name none. */
 #define REDIS_DEFAULT_VAR "REDIS_PASSWORD"
 
-/* What the files say about the server; pointers borrow from the stack. */
+/* Server configuration read from the files; pointers borrow from the
+ * stack. */
 struct redis_server {
     const struct rotarr_compose_service *svc;
     /* The mapping new keys go in: the layer that sets the image, else the
@@ -136,8 +137,8 @@ size_t redis_project_env_index(const struct rotarr_stack *stack);
 int redis_equals(const char *value, size_t len,
                  const struct rotarr_secret *secret);
 
-/* Makes an env entry hold plan->next, unless it holds it already or
- * holds old, which the occurrence edits replace. */
+/* Sets an env entry to plan->next, unless it contains it already or
+ * contains old, which the occurrence edits replace. */
 int redis_env_ensure(const struct rotarr_stack *stack,
                      struct rotarr_redisrot_plan *plan, size_t index,
                      const struct rotarr_dotenv_entry *entry,
@@ -151,7 +152,7 @@ int redis_project_ensure(const struct rotarr_stack *stack,
                          const struct rotarr_secret *old,
                          struct rotarr_error *err);
 
-/* Returns the stack file index that holds node's document. */
+/* Returns the stack file index of node's document. */
 size_t redis_yaml_file(const struct rotarr_stack *stack,
                        const struct rotarr_ynode *node);
 
@@ -169,12 +170,67 @@ int redis_password_text(const struct rotarr_stack *stack,
                         struct rotarr_buf *out, int *literal,
                         struct rotarr_error *err);
 
+/* Returns the password the plan's mode replaces (its current one when
+ * rotating), or NULL when enabling or keeping the password. */
+const struct rotarr_secret *
+redis_plan_old(const struct rotarr_redisrot_plan *plan);
+
 /* Plans the server side: the variable, command or config file, the
  * CLI's password variable and the healthcheck. */
 int redis_plan_server(const struct rotarr_stack *stack,
                       const struct redis_server *server,
                       struct rotarr_redisrot_plan *plan,
                       struct rotarr_error *err);
+
+/* Maximum number of names the server has on the compose network. */
+#define REDIS_MAX_NAMES 4
+
+/* Most Redis URLs fixed in one value. */
+#define REDIS_MAX_FIXES 16
+
+/* State shared by the URL and client searches. */
+struct redis_scan {
+    const struct rotarr_stack *stack;
+    struct rotarr_redisrot_plan *plan;
+    char names[REDIS_MAX_NAMES][ROTARR_NAME_MAX];
+    size_t name_count;
+    const struct rotarr_secret *old; /* the password being replaced */
+};
+
+/* One URL fix: replace [start, end) of the searched text. */
+struct redis_url_fix {
+    size_t start, end;
+    struct rotarr_buf text;
+};
+
+struct redis_url_fixes {
+    struct redis_url_fix items[REDIS_MAX_FIXES];
+    size_t count;
+};
+
+/* Collects the names the server has: its service name, container_name
+ * and hostname. */
+void redis_server_names(struct redis_scan *scan,
+                        const struct redis_server *server);
+
+/* Returns 1 when the len bytes at host (before interpolation) name the
+ * server. */
+int redis_names_server(const struct redis_scan *scan, const char *host,
+                       size_t len);
+
+/* Finds the Redis URLs of the server in text and the fixes they need.
+ * compose is 1 for text of a compose file.  Sets *found when a URL names
+ * the server. */
+int redis_scan_text(const struct redis_scan *scan, const char *text,
+                    size_t len, int compose, struct redis_url_fixes *fixes,
+                    int *found, struct rotarr_error *err);
+
+/* Wipes and frees the fixes' texts. */
+void redis_fixes_release(struct redis_url_fixes *fixes);
+
+/* Fixes every URL of the server in the stack's env and compose files,
+ * whichever service reads it. */
+int redis_fix_all_urls(struct redis_scan *scan, struct rotarr_error *err);
 
 /* Finds the clients and plans their changes, URLs anywhere included. */
 int redis_plan_clients(const struct rotarr_stack *stack,
@@ -194,8 +250,9 @@ int redis_plan_occurrences(const struct rotarr_stack *stack,
 int redis_plan_build(struct rotarr_redisrot_plan *plan,
                      struct rotarr_error *err);
 
-/* Writes every changed file atomically; secret files end with at most
- * mode 0600.  Calls after_first after the first file is written. */
+/* Writes every changed file atomically; files with the password end
+ * with at most mode 0600.  The failpoint "commit-first" stops the
+ * process after the first file. */
 int redis_plan_write(const struct rotarr_stack *stack,
                      struct rotarr_redisrot_plan *plan,
                      struct rotarr_error *err);

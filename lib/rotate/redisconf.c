@@ -80,7 +80,8 @@ static char *mount_of(const struct rotarr_stack *stack,
         }
         snprintf(target, sizeof(target), "%.*s",
                  (int)strcspn(colon + 1, ":"), colon + 1);
-    } else if (src != NULL && dst != NULL && src->kind == ROTARR_YNODE_SCALAR &&
+    } else if (src != NULL && dst != NULL &&
+               src->kind == ROTARR_YNODE_SCALAR &&
                dst->kind == ROTARR_YNODE_SCALAR) {
         if (rotarr_stack_expand(stack, src->value, src->value_len, &source,
                                 err) < 0) {

@@ -203,7 +203,6 @@ int redis_password_text(const struct rotarr_stack *stack,
     size_t len = rotarr_secret_len(plan->next);
     size_t i;
 
-    (void)stack;
     *literal = 0;
     if (plan->var[0] != '\0' && all_unreserved(pw, len) &&
         (redis_project_var(stack, plan->var) ||

@@ -71,7 +71,7 @@ static const char *basename_of(const char *repo)
     return slash != NULL ? slash + 1 : repo;
 }
 
-/* Fills what the image tells: flavour, default command, major version. */
+/* Reads the image name: flavour, default command, major version. */
 static void learn_image(const char *image, struct redis_server *server,
                         struct rotarr_redisrot_plan *plan)
 {
@@ -199,7 +199,8 @@ static int read_shell(struct redis_server *server, struct rotarr_error *err)
     int ret = -1;
 
     for (i = 0; i < sizeof(shells) / sizeof(shells[0]); i++) {
-        if (server->arg_count == 3 && strcmp(server->args[0], shells[i]) == 0 &&
+        if (server->arg_count == 3 &&
+            strcmp(server->args[0], shells[i]) == 0 &&
             strcmp(server->args[1], "-c") == 0) {
             break;
         }
@@ -383,7 +384,7 @@ static int container_var(const struct rotarr_stack *stack,
     snprintf(plan->var, sizeof(plan->var), "%s",
              origin.env_key[0] != '\0' ? origin.env_key : "");
     if (origin.raw != NULL && origin.env_key[0] == '\0') {
-        /* A literal in the compose file: no variable holds it. */
+        /* A literal in the compose file, not a variable. */
         plan->var[0] = '\0';
     }
     note_origin(stack, &origin, plan);

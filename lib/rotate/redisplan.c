@@ -266,9 +266,8 @@ int redis_plan_changes(const struct rotarr_stack *stack,
     return redis_plan_build(plan, err);
 }
 
-/* Returns the old password a mode replaces, or NULL. */
-static const struct rotarr_secret *
-old_password(const struct rotarr_redisrot_plan *plan)
+const struct rotarr_secret *
+redis_plan_old(const struct rotarr_redisrot_plan *plan)
 {
     return plan->mode == ROTARR_REDIS_OVERLAP ||
                    plan->mode == ROTARR_REDIS_REPLACE
@@ -297,7 +296,7 @@ int rotarr_redisrot_plan(const struct rotarr_stack *stack,
         ret = 0;
         goto out;
     }
-    ret = redis_plan_changes(stack, &server, old_password(plan), plan, err);
+    ret = redis_plan_changes(stack, &server, redis_plan_old(plan), plan, err);
 
 out:
     redis_server_release(&server);
@@ -337,7 +336,7 @@ int redis_replan(const struct rotarr_stack *stack,
             plan->auth = ROTARR_REDIS_AUTH_COMMAND;
         }
     }
-    ret = redis_plan_changes(stack, &server, old_password(plan), plan, err);
+    ret = redis_plan_changes(stack, &server, redis_plan_old(plan), plan, err);
 
 out:
     redis_server_release(&server);

@@ -11,7 +11,7 @@
 #include "rotarr/redis.h"
 #include "rotarr/state.h"
 
-/* What the set step does to the live server. */
+/* Change the set step makes to the live server. */
 enum live_change {
     LIVE_NONE,        /* nothing: offline, or the server is right */
     LIVE_REQUIREPASS, /* CONFIG SET requirepass: the only password */
@@ -20,7 +20,7 @@ enum live_change {
 
 static const char *const live_names[] = { "none", "requirepass", "add" };
 
-/* The server as found before the run, and the connection to it. */
+/* State of the server before the run, and the connection to it. */
 struct live_server {
     struct rotarr_redis *conn;
     int was_open;       /* no password was needed */
@@ -190,8 +190,6 @@ write_pending(const char *dir, const struct rotarr_redisrot_plan *plan,
                            err) < 0 ||
         rotarr_journal_set(journal, "live", live_names[live->change], err) <
             0 ||
-        rotarr_journal_set(journal, "config",
-                           live->has_config_file ? "1" : "0", err) < 0 ||
         (plan->current != NULL &&
          rotarr_journal_set_secret(journal, "old", plan->current, err) < 0) ||
         rotarr_journal_set_secret(journal, "new", plan->next, err) < 0) {
@@ -304,9 +302,9 @@ static int set_and_test(const char *dir, struct rotarr_journal *journal,
                             test_err.msg);
 }
 
-/* Writes the running configuration to the server's config file, when it
- * runs from one; a failure is reported, the files already hold the
- * password. */
+/* Writes the running configuration to the server's config file when it
+ * runs from one.  A failure is only reported, because the stack's files
+ * already contain the password. */
 static void rewrite_config(struct rotarr_redisrot_plan *plan,
                            struct rotarr_redis *conn, int has_config_file)
 {
@@ -543,6 +541,9 @@ static int roll_forward(const char *dir, struct rotarr_journal *journal,
     }
     live.change = change;
     ret = set_and_test(dir, journal, plan, &live, err);
+    if (ret == 0 && change == LIVE_REQUIREPASS) {
+        rewrite_config(plan, live.conn, live.has_config_file);
+    }
 
 out:
     rotarr_redis_close(live.conn);

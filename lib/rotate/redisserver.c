@@ -22,7 +22,7 @@ static void wipe_buf(struct rotarr_buf *buf)
     rotarr_buf_release(buf);
 }
 
-/* Returns the edits of the file that holds node. */
+/* Returns the edits of node's file. */
 static struct rotarr_text_edits *edits_of(const struct rotarr_stack *stack,
                                           struct rotarr_redisrot_plan *plan,
                                           const struct rotarr_ynode *node,
@@ -518,10 +518,7 @@ int redis_plan_server(const struct rotarr_stack *stack,
                       struct rotarr_redisrot_plan *plan,
                       struct rotarr_error *err)
 {
-    const struct rotarr_secret *old =
-        plan->mode == ROTARR_REDIS_OVERLAP || plan->mode == ROTARR_REDIS_REPLACE
-            ? plan->current
-            : NULL;
+    const struct rotarr_secret *old = redis_plan_old(plan);
     struct env_batch batch;
     int ret = -1;
 

@@ -579,9 +579,10 @@ static int is_plain_reference(const char *value)
     if (n > 0 && value[n] == '=') {
         value += n + 1;
     }
-    if (strncmp(value, "${", 2) != 0 || !(value[2] == '_' ||
-                                          (value[2] >= 'A' && value[2] <= 'Z') ||
-                                          (value[2] >= 'a' && value[2] <= 'z'))) {
+    if (strncmp(value, "${", 2) != 0 ||
+        strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_",
+               value[2]) == NULL ||
+        value[2] == '\0') {
         return 0;
     }
     n = strspn(value + 2, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuv"

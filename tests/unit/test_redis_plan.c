@@ -233,7 +233,8 @@ START_TEST(test_redis_plan__url_gets_default_user)
     enable_with_urls("redis:7", "REDIS_URL=redis://redis:6379/0\n");
     plan_service("redis");
     ck_assert_str_eq(result_of("app.env"),
-                     "REDIS_URL=redis://default:p%40ss%2Fw%3Ard@redis:6379/0\n");
+                     "REDIS_URL=redis://default:p%40ss%2Fw%3Ard@redis:6379/"
+                     "0\n");
 }
 END_TEST
 
@@ -257,7 +258,8 @@ END_TEST
 
 START_TEST(test_redis_plan__redis5_url_has_empty_user)
 {
-    enable_with_urls("redis:5.0.14-alpine", "REDIS_URL=redis://redis:6379/0\n");
+    enable_with_urls("redis:5.0.14-alpine",
+                     "REDIS_URL=redis://redis:6379/0\n");
     plan_service("redis");
     ck_assert_str_eq(result_of("app.env"),
                      "REDIS_URL=redis://:p%40ss%2Fw%3Ard@redis:6379/0\n");
@@ -276,11 +278,13 @@ START_TEST(test_redis_plan__url_user_and_old_password_replaced)
                "    image: app\n"
                "    env_file: app.env\n");
     write_file(".env", "REDIS_PASSWORD=oldPassw0rdOldPassw0rd\n");
-    write_file("app.env", "REDIS_URL=redis://user:oldPassw0rdOldPassw0rd@redis\n");
+    write_file("app.env",
+               "REDIS_URL=redis://user:oldPassw0rdOldPassw0rd@redis\n");
     plan_ok(0);
     ck_assert_int_eq(plan.mode, ROTARR_REDIS_OVERLAP);
-    ck_assert_int_eq(strncmp(result_of("app.env"), "REDIS_URL=redis://default:",
-                             26), 0);
+    ck_assert_int_eq(strncmp(result_of("app.env"),
+                             "REDIS_URL=redis://default:", 26),
+                     0);
     ck_assert_ptr_nonnull(strstr(result_of("app.env"),
                                  rotarr_secret_data(plan.next)));
     ck_assert_ptr_null(strstr(result_of("app.env"), "oldPassw0rd"));
@@ -424,7 +428,8 @@ START_TEST(test_redis_plan__shell_command_is_refused)
                "services:\n"
                "  redis:\n"
                "    image: redis:7\n"
-               "    command: [\"sh\", \"-c\", \"redis-server --save 60 1\"]\n");
+               "    command: [\"sh\", \"-c\", "
+               "\"redis-server --save 60 1\"]\n");
     ck_assert_int_eq(plan_with(0, &err), -1);
     ck_assert_int_eq(err.code, ROTARR_EUSAGE);
 }
