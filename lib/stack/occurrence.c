@@ -13,7 +13,8 @@
 /* Maximum nesting of compose nodes walked. */
 #define MAX_DEPTH 64
 
-/* What the finder knows about the value it is searching. */
+/* State of one value search: the value, its place in the file, and the
+ * secrets looked for. */
 struct value_scan {
     const struct rotarr_stack *stack;
     const struct matcher *matcher;
@@ -203,7 +204,7 @@ static int compose_unescape(const char *text, size_t len,
     return 0;
 }
 
-/* Returns the index + 1 of the secret a URL password holds, or 0. */
+/* Returns the index + 1 of the secret equal to a URL password, or 0. */
 static size_t url_password_secret(struct value_scan *scan, const char *pw,
                                   size_t len, struct rotarr_error *err)
 {
@@ -235,8 +236,9 @@ out:
     return found;
 }
 
-/* Finds URL passwords equal to a secret; marks them in taken. */
-static int scan_urls(struct value_scan *scan, char *taken,
+/* Finds URL passwords equal to a secret and marks their bytes as claimed,
+ * so that no copy is reported inside them. */
+static int scan_urls(struct value_scan *scan, char *claimed,
                      struct rotarr_error *err)
 {
     struct rotarr_url_parts parts;
@@ -270,7 +272,7 @@ static int scan_urls(struct value_scan *scan, char *taken,
                                         parts.password_start,
                                     err);
         if (match > 0) {
-            memset(taken + pw_start, 1,
+            memset(claimed + pw_start, 1,
                    parts.password_end - parts.password_start);
             if (add_occurrence(scan, match - 1, ROTARR_OCC_URL, pw_start,
                                start + parts.password_end, 0, err) < 0) {
@@ -281,12 +283,12 @@ static int scan_urls(struct value_scan *scan, char *taken,
     return 0;
 }
 
-static int range_free(const char *taken, size_t start, size_t end)
+static int range_free(const char *claimed, size_t start, size_t end)
 {
     size_t i;
 
     for (i = start; i < end; i++) {
-        if (taken[i]) {
+        if (claimed[i]) {
             return 0;
         }
     }
@@ -294,10 +296,10 @@ static int range_free(const char *taken, size_t start, size_t end)
 }
 
 /*
- * Looks for a copy of a secret starting at offset at; returns its length
- * (after adding it), 0 when none starts there, or -1 on error.
+ * Adds the copy of a secret that starts at offset at, if there is one.
+ * Returns the copy's length, 0 when none starts there, or -1 on error.
  */
-static long literal_at(struct value_scan *scan, const char *taken, size_t at,
+static long literal_at(struct value_scan *scan, const char *claimed, size_t at,
                        struct rotarr_error *err)
 {
     const char *needle;
@@ -312,7 +314,7 @@ static long literal_at(struct value_scan *scan, const char *taken, size_t at,
                                 &n);
         if (n < MATCHER_MIN_TEXT || at + n > scan->len ||
             memcmp(scan->text + at, needle, n) != 0 ||
-            !range_free(taken, at, at + n) ||
+            !range_free(claimed, at, at + n) ||
             (scan->compose &&
              inside_expression(scan->text, scan->len, at, at + n))) {
             continue;
@@ -421,7 +423,7 @@ static void value_key(const struct value_scan *scan, const char **key,
     *len = strlen(*key);
 }
 
-static int scan_literals(struct value_scan *scan, char *taken,
+static int scan_literals(struct value_scan *scan, char *claimed,
                          struct rotarr_error *err)
 {
     const char *key;
@@ -458,7 +460,7 @@ static int scan_literals(struct value_scan *scan, char *taken,
                               scan->len, 0, err);
     }
     while (at + MATCHER_MIN_TEXT <= scan->len) {
-        found = literal_at(scan, taken, at, err);
+        found = literal_at(scan, claimed, at, err);
         if (found < 0) {
             return -1;
         }
@@ -556,27 +558,27 @@ static int scan_references(struct value_scan *scan, struct rotarr_error *err)
 static int scan_value(struct value_scan *scan, int references,
                       struct rotarr_error *err)
 {
-    char *taken;
+    char *claimed;
     int ret = -1;
 
-    taken = calloc(scan->len + 1, 1);
-    if (taken == NULL) {
+    claimed = calloc(scan->len + 1, 1);
+    if (claimed == NULL) {
         return rotarr_error_set(err, ROTARR_EFILE, "out of memory");
     }
-    if (scan_urls(scan, taken, err) < 0 || scan_literals(scan, taken, err) < 0 ||
+    if (scan_urls(scan, claimed, err) < 0 || scan_literals(scan, claimed, err) < 0 ||
         (references && scan_references(scan, err) < 0)) {
         goto out;
     }
     ret = 0;
 
 out:
-    free(taken);
+    free(claimed);
     return ret;
 }
 
 /*
  * Returns the file offset where an env value's text starts when the file
- * holds it unescaped (so offsets in the value map to the file), else -1.
+ * contains it unescaped (so offsets in the value map to the file), else -1.
  */
 static long env_raw_offset(const struct rotarr_stack_file *file,
                            const struct rotarr_dotenv_entry *entry,
@@ -595,7 +597,7 @@ static long env_raw_offset(const struct rotarr_stack_file *file,
     return (long)start;
 }
 
-/* What every value scan of one file shares. */
+/* Copies the per-file fields of a scan into a new value scan. */
 static void scan_init(struct value_scan *scan, const struct value_scan *file)
 {
     *scan = *file;
@@ -759,7 +761,7 @@ static int scan_compose_file(const struct value_scan *base,
     return ret;
 }
 
-/* A secret file holds the secret and at most one final line break. */
+/* A secret file contains the secret and at most one final line break. */
 static int scan_secret_file(const struct value_scan *base,
                             struct rotarr_error *err)
 {
