@@ -190,7 +190,13 @@ static size_t line_number(const char *bytes, size_t off)
     return line;
 }
 
-/* Prints the lines of [from, to) of bytes, each with prefix. */
+/*
+ * Prints the lines of [from, to) of bytes, each with prefix.
+ * NEEDSWORK: only the plain and percent-encoded forms of the passwords
+ * are masked; a password kept from the files that YAML, Compose ("$$")
+ * or a config file had to escape shows in the diff of a dry run.
+ * Generated passwords never need escaping.
+ */
 static void print_lines(const char *prefix, const char *bytes, size_t from,
                         size_t to, const struct rotarr_redisrot_plan *plan)
 {

@@ -647,7 +647,7 @@ check "dry run changes nothing" check_dry_run_changes_nothing
 for step in pending set test commit-first commit; do
     check "enable: crash after '$step' then resume" check_enable_crash_and_resume "$step"
 done
-for step in set commit-first; do
+for step in pending set test commit-first commit; do
     check "rotation: crash after '$step' then resume" check_rotation_crash_and_resume "$step"
 done
 check "failed test step restores the server" check_failed_test_step_restores_the_server
