@@ -370,7 +370,12 @@ struct rotarr_secret *rotarr_age_keygen(time_t now,
  */
 struct rotarr_age_outfile;
 
-/* Creates the temporary file.  A directory at path is an error. */
+/*
+ * Creates the temporary file.  A directory at path is an error.  An
+ * existing path that is not a regular file (a device or a pipe) is
+ * opened and written in place instead, because a rename would put a
+ * regular file where the device was.
+ */
 struct rotarr_age_outfile *rotarr_age_outfile_open(const char *path,
                                                    struct rotarr_error *err)
     ROTARR_MUST_CHECK;

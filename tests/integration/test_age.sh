@@ -466,7 +466,8 @@ memory_is_constant() {
         /usr/bin/time -f %M -o "$WORK/rss-enc-$small" "$ROTARR" encrypt \
             -r "$R1" -o "$WORK/mem-$small.age" "$WORK/mem-$small" &&
             /usr/bin/time -f %M -o "$WORK/rss-dec-$small" "$ROTARR" decrypt \
-                -i "$WORK/key1" -o /dev/null "$WORK/mem-$small.age" ||
+                -i "$WORK/key1" -o "$WORK/mem-$small.out" \
+                "$WORK/mem-$small.age" ||
             return 1
     done
     enc_small=$(tail -n 1 "$WORK/rss-enc-small")

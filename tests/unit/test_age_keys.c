@@ -8,6 +8,7 @@
  */
 #include "rotarr/compat.h"
 
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -654,6 +655,32 @@ START_TEST(test_outfile__abort_leaves_no_file)
 }
 END_TEST
 
+/* A pipe or device is written in place: renaming over it would put a
+ * regular file where the device was. */
+START_TEST(test_outfile__writes_fifo_in_place)
+{
+    struct rotarr_error err = ROTARR_ERROR_INIT;
+    struct rotarr_age_outfile *file;
+    struct stat st;
+    char got[4];
+    int reader;
+
+    ck_assert_int_eq(mkfifo(in_root("fifo"), 0600), 0);
+    /* Read and write, so that neither open waits for the other side. */
+    reader = open(in_root("fifo"), O_RDWR | O_NONBLOCK);
+    ck_assert_int_ge(reader, 0);
+    file = rotarr_age_outfile_open(in_root("fifo"), &err);
+    ck_assert_msg(file != NULL, "%s", err.msg);
+    ck_assert_int_eq(write(rotarr_age_outfile_fd(file), "abc", 3), 3);
+    ck_assert_int_eq(rotarr_age_outfile_commit(file, &err), 0);
+    ck_assert_int_eq(read(reader, got, sizeof(got)), 3);
+    ck_assert_int_eq(memcmp(got, "abc", 3), 0);
+    ck_assert_int_eq(lstat(in_root("fifo"), &st), 0);
+    ck_assert(S_ISFIFO(st.st_mode));
+    close(reader);
+}
+END_TEST
+
 Suite *age_keys_suite(void)
 {
     Suite *s = suite_create("age_keys");
@@ -699,6 +726,7 @@ Suite *age_keys_suite(void)
     tcase_add_test(files, test_files__detect_encrypted_content);
     tcase_add_test(files, test_outfile__appears_only_on_commit);
     tcase_add_test(files, test_outfile__abort_leaves_no_file);
+    tcase_add_test(files, test_outfile__writes_fifo_in_place);
     suite_add_tcase(s, files);
     return s;
 }
