@@ -84,10 +84,38 @@ choose_service(const struct rotarr_stack *stack,
     return svc;
 }
 
+/*
+ * Rejects a password whose text in the env file differs from what Compose
+ * reads because Compose expands '$' there: the server was given what
+ * Compose read, and a rewrite would keep the surprise.  The message gives
+ * the lengths, never the text.
+ */
+static int check_dollar(const struct rotarr_stack_file *file,
+                        const struct rotarr_dotenv_entry *entry,
+                        struct rotarr_error *err)
+{
+    size_t written = entry->value_end - entry->value_start;
+
+    if (!entry->dollar_changed) {
+        return 0;
+    }
+    if (entry->quote != ROTARR_QUOTE_NONE && written >= 2) {
+        written -= 2;
+    }
+    return rotarr_error_set(
+        err, ROTARR_EFILE,
+        "%s:%zu: Compose expands the '$' in the value of '%s', so it reads "
+        "%zu characters there, not the %zu written; put the value in single "
+        "quotes or write each '$' as '$$' to keep it literal, then check "
+        "which of the two the server has; nothing was changed",
+        file->display, entry->line, entry->key, entry->value_len, written);
+}
+
 /* Records "file:line" of the env entry that defines a variable. */
-static void note_source(const struct rotarr_stack *stack,
-                        const struct rotarr_var_origin *origin,
-                        struct rotarr_pgrot_plan *plan)
+static int note_source(const struct rotarr_stack *stack,
+                       const struct rotarr_var_origin *origin,
+                       struct rotarr_pgrot_plan *plan,
+                       struct rotarr_error *err)
 {
     const struct rotarr_stack_file *file;
     const struct rotarr_dotenv_entry *entry;
@@ -96,15 +124,16 @@ static void note_source(const struct rotarr_stack *stack,
     if (file == NULL || file->env == NULL || origin->env_key[0] == '\0') {
         snprintf(plan->source, sizeof(plan->source), "services.%.200s",
                  plan->service);
-        return;
+        return 0;
     }
     entry = rotarr_dotenv_find(file->env, origin->env_key);
     if (entry == NULL) {
         snprintf(plan->source, sizeof(plan->source), "%s", file->display);
-        return;
+        return 0;
     }
     snprintf(plan->source, sizeof(plan->source), "%s:%zu", file->display,
              entry->line);
+    return check_dollar(file, entry, err);
 }
 
 static int service_value(const struct rotarr_stack *stack,
@@ -182,7 +211,9 @@ static int find_password(const struct rotarr_stack *stack,
         goto out;
     }
     if (found == 1 && value.len > 0) {
-        note_source(stack, &origin, plan);
+        if (note_source(stack, &origin, plan, err) < 0) {
+            goto out;
+        }
         plan->current = rotarr_secret_new(value.data, value.len, err);
         ret = plan->current != NULL ? 0 : -1;
         goto out;

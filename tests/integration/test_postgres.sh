@@ -413,7 +413,34 @@ check_read_only_file_stops_commit_then_resume() {
         [ ! -e "$dir/.rotarr/journal" ]
 }
 
+check_dollar_in_double_quotes_exits_3() {
+    # Compose expands $def inside double quotes, so it reads "abc".
+    local dir before
+
+    dir=$(make_stack dollar x) &&
+        sed -i 's/^POSTGRES_PASSWORD=.*/POSTGRES_PASSWORD="abc$def"/' \
+            "$dir/.env" &&
+        before=$(cat "$dir/.env") &&
+        expect_exit 3 "$ROTARR" -C "$dir" postgres &&
+        assert_contains "$ERR" ".env:2:" &&
+        assert_contains "$ERR" "single quotes" &&
+        assert_not_contains "$ERR" 'abc' &&
+        [ "$before" = "$(cat "$dir/.env")" ]
+}
+
+check_dollar_in_single_quotes_is_literal() {
+    # Twin: in single quotes Compose keeps the '$', so the plan goes on.
+    local dir
+
+    dir=$(make_stack dollar-single x) &&
+        sed -i "s/^POSTGRES_PASSWORD=.*/POSTGRES_PASSWORD='abc\$def0123456789'/" \
+            "$dir/.env" &&
+        expect_exit 0 "$ROTARR" -C "$dir" -n postgres
+}
+
 check "rotation changes only the password bytes" check_rotation_changes_only_the_password
+check "'\$' in double quotes exits 3" check_dollar_in_double_quotes_exits_3
+check "'\$' in single quotes is literal" check_dollar_in_single_quotes_is_literal
 check "readable .env is tightened to 0600" check_readable_env_is_tightened
 check "URL field-case stack, generated password" check_f3_stack_generated_password
 check "missing role exits 5" check_missing_role_exits_5
