@@ -141,7 +141,7 @@ _rotarr()
         done
     fi
 
-    if [ "$verb" = hook ] && [ "$cword" -ge 1 ] &&
+    if [ "$verb" = hook ] && [[ $cur != -* ]] &&
         [ "${words[cword - 1]}" = hook ]; then
         _rotarr_reply -W "install uninstall run check"
         return
