@@ -18,6 +18,8 @@
  * One synopsis per verb, used by both 'rotarr --help' and
  * 'rotarr VERB --help'.
  */
+#define AUDIT_SYNOPSIS \
+    "rotarr audit [--json] [--severity (low | medium | high)] [--explain <id>]"
 #define DECRYPT_SYNOPSIS \
     "rotarr decrypt [-o <output>] [-i <identity-file>]... [<input>]"
 #define EDIT_SYNOPSIS "rotarr edit <file>"
@@ -44,6 +46,10 @@
     "             [--enable] [--overlap | --no-overlap] [--finish] [--offline]\n" \
     "             [--restart] [--show]"
 #define RESUME_SYNOPSIS "rotarr resume"
+#define ROTATE_SYNOPSIS \
+    "rotarr rotate [--max-age <duration>] [--only (postgres | redis)] [--restart]"
+#define STATUS_SYNOPSIS \
+    "rotarr status [--max-age <duration>] [--only (postgres | redis)] [--offline]"
 
 #define GLOBAL_OPTIONS_HELP \
     "global options (before or after the verb):\n" \
@@ -173,6 +179,7 @@ void cmd_print_masked(const char *prefix, const char *line, size_t len,
 int cmd_resume_redis(const struct rotarr_stack_options *opts);
 
 /* Verb entry points: each returns the process exit status. */
+int cmd_audit(int argc, char **argv);
 int cmd_decrypt(int argc, char **argv);
 int cmd_edit(int argc, char **argv);
 int cmd_encrypt(int argc, char **argv);
@@ -184,5 +191,7 @@ int cmd_keygen(int argc, char **argv);
 int cmd_postgres(int argc, char **argv);
 int cmd_redis(int argc, char **argv);
 int cmd_resume(int argc, char **argv);
+int cmd_rotate(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 #endif

@@ -18,6 +18,8 @@ struct command {
 };
 
 static const struct command commands[] = {
+    { "audit", cmd_audit, AUDIT_SYNOPSIS,
+      "review the stack's secrets, mounts, networks and settings" },
     { "decrypt", cmd_decrypt, DECRYPT_SYNOPSIS, "decrypt an age file" },
     { "edit", cmd_edit, EDIT_SYNOPSIS, "edit an age-encrypted file in place" },
     { "encrypt", cmd_encrypt, ENCRYPT_SYNOPSIS,
@@ -36,6 +38,10 @@ static const struct command commands[] = {
       "protect an open Redis or rotate its password, with every client" },
     { "resume", cmd_resume, RESUME_SYNOPSIS,
       "finish or roll back a rotation that stopped part-way" },
+    { "rotate", cmd_rotate, ROTATE_SYNOPSIS,
+      "rotate every managed secret that is due (for a timer)" },
+    { "status", cmd_status, STATUS_SYNOPSIS,
+      "list managed secrets, their age and due date" },
 };
 
 #define MAIN_SYNOPSIS "rotarr [<global options>] <verb> [<options>] [<args>]"
