@@ -13,6 +13,20 @@ command -v redis-cli >/dev/null || die "redis-cli is not installed"
 readonly PORT_FIRST=57400
 readonly PORT_SPREAD=1500
 
+# Stops every server the checks started.  start_server runs in a command
+# substitution, a subshell whose at_exit would be lost, so the servers
+# are found through their pid files instead.
+stop_servers() {
+    local pidfile
+
+    for pidfile in "$TEST_TMP"/server-*/pid; do
+        if [ -s "$pidfile" ]; then
+            kill "$(cat "$pidfile")" 2>/dev/null || true
+        fi
+    done
+}
+at_exit stop_servers
+
 # Prints a free loopback port.
 free_port() {
     local port tries
@@ -37,7 +51,6 @@ start_server() {
 
     dir=$TEST_TMP/server-$name
     mkdir -p "$dir"
-    at_exit "kill \$(cat '$dir/pid' 2>/dev/null) 2>/dev/null"
     for (( attempt = 0; attempt < 5; attempt++ )); do
         port=$(free_port)
         redis-server "$@" --port "$port" --bind 127.0.0.1 --save '' \
