@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "rotarr/buf.h"
+#include "rotarr/failpoint.h"
 #include "rotarr/fileio.h"
 
 /* Tries at a free temporary name before giving up. */
@@ -544,6 +545,23 @@ static char *resolve_target(const char *path, struct stat *target,
     return real;
 }
 
+/*
+ * Crash point "rename-BASENAME": the new contents of the file are in a
+ * synced temporary file that has not yet replaced the file.
+ */
+static void rename_failpoint(const char *path)
+{
+#ifdef ROTARR_FAILPOINTS
+    const char *base = strrchr(path, '/');
+    char name[256];
+
+    snprintf(name, sizeof(name), "rename-%s", base != NULL ? base + 1 : path);
+    ROTARR_FAILPOINT(name);
+#else
+    (void)path;
+#endif
+}
+
 int rotarr_file_replace(const char *root, const char *path,
                         const void *bytes, size_t len, unsigned flags,
                         unsigned *old_mode, unsigned *new_mode,
@@ -570,6 +588,7 @@ int rotarr_file_replace(const char *root, const char *path,
     if (write_temp(real, &target, mode, bytes, len, &temp, err) < 0) {
         goto out;
     }
+    rename_failpoint(real);
     if (rename(temp, real) != 0) {
         open_error(path, "replace", err);
         unlink(temp);

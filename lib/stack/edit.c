@@ -6,6 +6,7 @@
 
 #include <sodium.h>
 
+#include "rotarr/failpoint.h"
 #include "rotarr/fileio.h"
 #include "rotarr/patch.h"
 #include "rotarr/url.h"
@@ -535,6 +536,19 @@ out:
     return ret;
 }
 
+/* Crash point "commit-file-N", right after the N-th file is replaced. */
+static void commit_failpoint(size_t n)
+{
+#ifdef ROTARR_FAILPOINTS
+    char name[64];
+
+    snprintf(name, sizeof(name), "commit-file-%zu", n);
+    ROTARR_FAILPOINT(name);
+#else
+    (void)n;
+#endif
+}
+
 int rotarr_stack_write_edits(const struct rotarr_stack *stack,
                              const struct rotarr_file_edits *edits,
                              void (*notice)(void *ctx, const char *msg),
@@ -560,6 +574,7 @@ int rotarr_stack_write_edits(const struct rotarr_stack *stack,
                      old_mode, new_mode);
             notice(ctx, msg);
         }
+        commit_failpoint(i + 1);
     }
     return 0;
 }
