@@ -1,7 +1,8 @@
 /*
  * A Compose stack as rotarr sees it: the compose files, the project env
- * file, each service's env_file files and the secret files that
- * *_PASSWORD_FILE variables point at, all loaded from one stack directory.
+ * file, each service's env_file files, the secret files that
+ * *_PASSWORD_FILE variables point at and the apps' settings files below
+ * the services' bind mounts, all loaded from one stack directory.
  *
  * The stack answers two questions.  What value does a service's variable
  * have, and where does that value come from?  And where does a given
@@ -13,6 +14,7 @@
 
 #include <stddef.h>
 
+#include "rotarr/appconfig.h"
 #include "rotarr/buf.h"
 #include "rotarr/compose.h"
 #include "rotarr/dotenv.h"
@@ -38,6 +40,9 @@ enum rotarr_stack_file_kind {
     ROTARR_STACK_FILE_COMPOSE,
     ROTARR_STACK_FILE_ENV,    /* the project env file or an env_file */
     ROTARR_STACK_FILE_SECRET, /* a whole file holding one secret */
+    /* An app's settings file in a bind-mounted config directory
+     * (rotarr/appconfig.h); rewritten with its mode kept. */
+    ROTARR_STACK_FILE_APPCONFIG,
 };
 
 /* One file of the stack; owned by the stack. */
@@ -49,6 +54,8 @@ struct rotarr_stack_file {
     size_t len;
     const struct rotarr_dotenv *env; /* ROTARR_STACK_FILE_ENV */
     const struct rotarr_ydoc *yaml;  /* ROTARR_STACK_FILE_COMPOSE */
+    const struct rotarr_appconfig *app; /* ROTARR_STACK_FILE_APPCONFIG */
+    size_t service; /* APPCONFIG: index of the service that mounts it */
 };
 
 enum rotarr_service_kind {
@@ -86,6 +93,7 @@ struct rotarr_occurrence {
     size_t sub_start, sub_end;
     const struct rotarr_dotenv_entry *entry; /* env file values */
     const struct rotarr_ynode *node;         /* compose scalars */
+    const struct rotarr_appconfig_setting *setting; /* app settings */
     int in_url; /* REFERENCE: the ${VAR} is inside a URL's userinfo */
 };
 
@@ -210,8 +218,9 @@ int rotarr_stack_find_occurrences(const struct rotarr_stack *stack,
 
 /*
  * Returns 1 when service svc reads one of the occurrences: in its own
- * compose entry, in one of its env_file files, or through a variable of
- * the project env file that holds the secret.
+ * compose entry, in one of its env_file files, in an app settings file
+ * below one of its bind mounts, or through a variable of the project env
+ * file that holds the secret.
  */
 int rotarr_stack_service_uses(const struct rotarr_stack *stack,
                               const struct rotarr_compose_service *svc,
@@ -270,7 +279,9 @@ int rotarr_stack_occurrence_edits(const struct rotarr_stack *stack,
 
 /*
  * Writes every edited file with an atomic replace, keeping owner and
- * tightening the mode of files holding secrets to at most 0600.  Calls
+ * tightening the mode of files holding secrets to at most 0600, except
+ * app settings files, which keep their mode because the app's user
+ * (PUID/PGID of LinuxServer images) may read them through its group.  Calls
  * notice (when not NULL) for each mode change with a message such as
  * ".env: mode 0644 -> 0600".  Stops at the first failure: files written
  * before it stay written, and the error names the failed file.

@@ -99,6 +99,9 @@ static int fits_in_place(const struct rotarr_occurrence *occ,
     if (file->kind == ROTARR_STACK_FILE_SECRET) {
         return 1;
     }
+    if (file->kind == ROTARR_STACK_FILE_APPCONFIG && occ->node == NULL) {
+        return strcspn(s, "&<>\"'") >= len;
+    }
     if (file->kind == ROTARR_STACK_FILE_ENV) {
         switch (occ->entry->quote) {
         case ROTARR_QUOTE_NONE:
@@ -136,6 +139,11 @@ static int searched_value(const struct rotarr_occurrence *occ,
     if (occ->node != NULL) {
         *text = occ->node->value;
         *len = occ->node->value_len;
+        return 0;
+    }
+    if (occ->setting != NULL) {
+        *text = occ->setting->value;
+        *len = occ->setting->value_len;
         return 0;
     }
     if (occ->entry != NULL && !occ->entry->dollar_changed) {
@@ -188,6 +196,8 @@ static int requote_value(const struct rotarr_occurrence *occs, size_t count,
     if (occs[0].node != NULL) {
         ret = rotarr_yaml_encode_scalar(value.data, value.len,
                                         occs[0].node->style, &quoted, err);
+    } else if (occs[0].setting != NULL) {
+        ret = rotarr_xml_escape(value.data, value.len, &quoted, err);
     } else {
         ret = rotarr_dotenv_encode_value(value.data, value.len,
                                          occs[0].entry->quote, &quoted, err);
@@ -311,6 +321,7 @@ static int check_still_parses(const struct rotarr_stack_file *file,
 {
     struct rotarr_dotenv *env;
     struct rotarr_ydoc *doc;
+    struct rotarr_appconfig *app;
 
     if (file->kind == ROTARR_STACK_FILE_ENV) {
         env = rotarr_dotenv_parse(file->display, bytes->data, bytes->len,
@@ -327,6 +338,15 @@ static int check_still_parses(const struct rotarr_stack_file *file,
                                        file->display);
         }
         rotarr_ydoc_free(doc);
+    } else if (file->kind == ROTARR_STACK_FILE_APPCONFIG) {
+        app = rotarr_appconfig_parse(file->display,
+                                     rotarr_appconfig_format(file->app),
+                                     bytes->data, bytes->len, err);
+        if (app == NULL) {
+            return rotarr_error_prefix(err, "rewriting would break '%s'",
+                                       file->display);
+        }
+        rotarr_appconfig_free(app);
     }
     return 0;
 }
@@ -565,8 +585,10 @@ int rotarr_stack_write_edits(const struct rotarr_stack *stack,
         if (rotarr_file_replace(stack->dir, file->path,
                                 edits->items[i].bytes.data,
                                 edits->items[i].bytes.len,
-                                ROTARR_REPLACE_SECRET, &old_mode, &new_mode,
-                                err) < 0) {
+                                file->kind == ROTARR_STACK_FILE_APPCONFIG
+                                    ? 0
+                                    : ROTARR_REPLACE_SECRET,
+                                &old_mode, &new_mode, err) < 0) {
             return -1;
         }
         if (notice != NULL && old_mode != new_mode) {

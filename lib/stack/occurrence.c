@@ -31,6 +31,7 @@ struct value_scan {
     int in_sequence; /* a compose sequence item */
     const struct rotarr_dotenv_entry *entry;
     const struct rotarr_ynode *node;
+    const struct rotarr_appconfig_setting *setting;
 };
 
 /* Returns the 1-based line and column (in characters) of offset. */
@@ -122,6 +123,7 @@ static int add_occurrence(struct value_scan *scan, size_t secret,
     occ.sub_end = sub_end;
     occ.entry = scan->entry;
     occ.node = scan->node;
+    occ.setting = scan->setting;
     occ.in_url = in_url;
     occ.direct = scan->raw_offset >= 0;
     if (occ.direct) {
@@ -296,8 +298,8 @@ static int range_free(const char *claimed, size_t start, size_t end)
 }
 
 /*
- * Adds the copy of a secret that starts at offset at, if there is one.
- * Returns the copy's length, 0 when none starts there, or -1 on error.
+ * Looks for a copy of a secret starting at offset at; returns its length
+ * (after adding it), 0 when none starts there, or -1 on error.
  */
 static long literal_at(struct value_scan *scan, const char *claimed, size_t at,
                        struct rotarr_error *err)
@@ -786,6 +788,47 @@ static int scan_secret_file(const struct value_scan *base,
     return scan_value(&scan, 0, err);
 }
 
+/* Every setting of an app's settings file is a value; its text in the
+ * file is direct unless it holds escapes (XML "&amp;", JSON "\\"). */
+static int scan_app_file(const struct value_scan *base,
+                         struct rotarr_error *err)
+{
+    const struct rotarr_stack_file *file =
+        rotarr_stack_file(base->stack, base->file);
+    const struct rotarr_appconfig_setting *setting;
+    struct value_scan scan;
+    size_t i;
+
+    for (i = 0; i < rotarr_appconfig_count(file->app); i++) {
+        setting = rotarr_appconfig_setting(file->app, i);
+        if (setting->value_len == 0) {
+            continue;
+        }
+        scan_init(&scan, base);
+        scan.where = setting->key;
+        scan.text = setting->value;
+        scan.len = setting->value_len;
+        scan.value_start = setting->start;
+        scan.value_end = setting->end;
+        scan.node = setting->node;
+        scan.setting = setting;
+        if (setting->node != NULL) {
+            scan.raw_offset = yaml_raw_offset(file, setting->node);
+        } else {
+            scan.raw_offset =
+                setting->end - setting->start == setting->value_len &&
+                        memcmp(file->bytes + setting->start, setting->value,
+                               setting->value_len) == 0
+                    ? (long)setting->start
+                    : -1;
+        }
+        if (scan_value(&scan, 0, err) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int scan_file(const struct rotarr_stack *stack, size_t index,
                      const struct matcher *matcher,
                      struct rotarr_occurrences *outs,
@@ -814,6 +857,9 @@ static int scan_file(const struct rotarr_stack *stack, size_t index,
         break;
     case ROTARR_STACK_FILE_SECRET:
         ret = scan_secret_file(&base, err);
+        break;
+    case ROTARR_STACK_FILE_APPCONFIG:
+        ret = scan_app_file(&base, err);
         break;
     }
     free(lines);

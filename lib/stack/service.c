@@ -467,6 +467,10 @@ int rotarr_stack_service_uses(const struct rotarr_stack *stack,
             occ->where[prefix_len - 1] == '.') {
             return 1;
         }
+        if (stack->files[occ->file].kind == ROTARR_STACK_FILE_APPCONFIG &&
+            stack->files[occ->file].service == index) {
+            return 1;
+        }
         for (j = 0; index != (size_t)-1 &&
                     j < stack->service_env_file_count[index]; j++) {
             if (stack->service_env_files[index][j] == occ->file) {

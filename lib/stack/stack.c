@@ -140,6 +140,14 @@ static struct rotarr_stack_file *add_file(struct rotarr_stack *stack,
     return file;
 }
 
+struct rotarr_stack_file *stack_add_file(struct rotarr_stack *stack,
+                                         enum rotarr_stack_file_kind kind,
+                                         const char *path,
+                                         struct rotarr_error *err)
+{
+    return add_file(stack, kind, path, err);
+}
+
 /* Returns the index of an already loaded file with the same identity. */
 static long find_loaded(const struct rotarr_stack *stack, const char *path)
 {
@@ -336,7 +344,8 @@ struct rotarr_stack *rotarr_stack_load(const struct rotarr_stack_options *opts,
                                          opts->compose_file_count,
                                          rotarr_stack_project_lookup, stack, err);
     if (stack->compose == NULL || add_compose_files(stack, err) < 0 ||
-        stack_load_service_files(stack, err) < 0) {
+        stack_load_service_files(stack, err) < 0 ||
+        stack_load_app_files(stack, err) < 0) {
         goto fail;
     }
     return stack;
@@ -390,6 +399,10 @@ static void free_file(struct rotarr_stack_file *file)
         rotarr_dotenv_free((struct rotarr_dotenv *)file->env);
     } else if (file->kind == ROTARR_STACK_FILE_SECRET &&
                file->bytes != NULL) {
+        sodium_memzero((void *)file->bytes, file->len);
+        free((void *)file->bytes);
+    } else if (file->kind == ROTARR_STACK_FILE_APPCONFIG) {
+        rotarr_appconfig_free((struct rotarr_appconfig *)file->app);
         sodium_memzero((void *)file->bytes, file->len);
         free((void *)file->bytes);
     }

@@ -39,6 +39,19 @@ long stack_load_env_file(struct rotarr_stack *stack, const char *path,
 int stack_load_service_files(struct rotarr_stack *stack,
                              struct rotarr_error *err);
 
+/* Appends a file of the given kind to the stack's list; the caller sets
+ * its bytes.  Returns the new entry, or NULL with err set. */
+struct rotarr_stack_file *stack_add_file(struct rotarr_stack *stack,
+                                         enum rotarr_stack_file_kind kind,
+                                         const char *path,
+                                         struct rotarr_error *err);
+
+/* Loads the settings files of apps that the services' bind mounts reach
+ * (config.xml, config/config.yaml, settings.json); missing ones are
+ * skipped. */
+int stack_load_app_files(struct rotarr_stack *stack,
+                         struct rotarr_error *err);
+
 /* Returns the index of service svc in the compose project. */
 size_t stack_service_index(const struct rotarr_stack *stack,
                            const struct rotarr_compose_service *svc);
