@@ -18,6 +18,8 @@
  * One synopsis per verb, used by both 'rotarr --help' and
  * 'rotarr VERB --help'.
  */
+#define AUDIT_SYNOPSIS \
+    "rotarr audit [--json] [--severity (low | medium | high)] [--explain <id>]"
 #define DECRYPT_SYNOPSIS \
     "rotarr decrypt [-o <output>] [-i <identity-file>]... [<input>]"
 #define EDIT_SYNOPSIS "rotarr edit <file>"
@@ -177,6 +179,7 @@ void cmd_print_masked(const char *prefix, const char *line, size_t len,
 int cmd_resume_redis(const struct rotarr_stack_options *opts);
 
 /* Verb entry points: each returns the process exit status. */
+int cmd_audit(int argc, char **argv);
 int cmd_decrypt(int argc, char **argv);
 int cmd_edit(int argc, char **argv);
 int cmd_encrypt(int argc, char **argv);

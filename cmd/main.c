@@ -18,6 +18,8 @@ struct command {
 };
 
 static const struct command commands[] = {
+    { "audit", cmd_audit, AUDIT_SYNOPSIS,
+      "review the stack's secrets, mounts, networks and settings" },
     { "decrypt", cmd_decrypt, DECRYPT_SYNOPSIS, "decrypt an age file" },
     { "edit", cmd_edit, EDIT_SYNOPSIS, "edit an age-encrypted file in place" },
     { "encrypt", cmd_encrypt, ENCRYPT_SYNOPSIS,
