@@ -1,0 +1,279 @@
+# shellcheck shell=bash
+# Crash and fault injection against a Postgres rotation run by 'rotarr
+# rotate': a SIGKILL at every step boundary and inside the commit of each
+# file, 200 SIGKILLs at random delays, a full disk and a read-only env
+# file during commit.  After each fault 'rotarr resume' must leave the
+# server and every file on one password that logs in, and no journal.
+#
+# Needs a build with -Dfailpoints=true (ROTARR_FAILPOINT and ROTARR_NOW)
+# and root for the tmpfs and the read-only bind mount.  RELIABILITY_RUNS
+# sets the number of random kills (default 200).  The results of each
+# part go to $RELIABILITY_REPORT when that is set.
+. "$(dirname "$0")/lib.sh"
+
+require_services postgres
+
+readonly RUNS=${RELIABILITY_RUNS:-200}
+REPORT=${RELIABILITY_REPORT:-$TEST_TMP/report}
+# Ten years ahead: every recorded rotation is due again at this time.
+FUTURE=$(( $(date +%s) + 3650 * 86400 ))
+
+report() {
+    printf '%s\n' "$*" >>"$REPORT"
+}
+
+# new_role PASSWORD: creates a login role and its database, prints its name.
+new_role() {
+    local name="rl_$$_$BASHPID"
+
+    psql_super -v role="$name" -v pw="$1" <<'SQL' >/dev/null
+CREATE ROLE :"role" LOGIN PASSWORD :'pw';
+CREATE DATABASE :"role" OWNER :"role";
+SQL
+    at_exit "psql_super -v role='$name' -c 'DROP DATABASE IF EXISTS :\"role\"' -c 'DROP ROLE IF EXISTS :\"role\"' >/dev/null 2>&1"
+    printf '%s\n' "$name"
+}
+
+# can_login ROLE PASSWORD: a TCP login as ROLE with PASSWORD works.
+can_login() {
+    local pgpass=$TEST_TMP/login.pgpass
+
+    (umask 077 && printf '%s:%s:*:%s:%s\n' "$ROTARR_PGHOST" \
+        "$ROTARR_PGPORT" "$1" "$2" >"$pgpass")
+    env -u PGPASSWORD PGPASSFILE="$pgpass" PGCONNECT_TIMEOUT=10 \
+        psql -X -q -h "$ROTARR_PGHOST" -p "$ROTARR_PGPORT" -U "$1" \
+        -d "$1" -c 'SELECT 1' >/dev/null 2>&1
+}
+
+env_value() {
+    sed -n "s/^$2=//p" "$1" | tail -n 1 | sed "s/^'\\(.*\\)'\$/\\1/"
+}
+
+# make_stack DIR ROLE PASSWORD: a stack whose password is in three places
+# of two files: .env (POSTGRES_PASSWORD, APP_DB_PASS) and app.env (a URL).
+make_stack() {
+    local dir=$1
+
+    mkdir -p "$dir"
+    cat >"$dir/compose.yaml" <<EOF
+services:
+  db:
+    image: postgres:16-alpine
+    environment:
+      POSTGRES_USER: "$2"
+      POSTGRES_PASSWORD: \${POSTGRES_PASSWORD}
+      POSTGRES_DB: "$2"
+    ports:
+      - "127.0.0.1:\${POSTGRES_PORT}:5432"
+  app:
+    image: ghcr.io/example/app:1
+    env_file: app.env
+    environment:
+      DB_PASS: \${APP_DB_PASS}
+EOF
+    printf 'POSTGRES_PORT=%s\nPOSTGRES_PASSWORD=%s\nAPP_DB_PASS=%s\n' \
+        "$ROTARR_PGPORT" "$3" "$3" >"$dir/.env"
+    printf 'DATABASE_URL=postgresql://u:%s@db:5432/x\n' "$3" >"$dir/app.env"
+    chmod 600 "$dir/.env" "$dir/app.env"
+}
+
+# consistent DIR ROLE: no journal, every copy of the password in the
+# files is the same, and it logs in.  Prints that password.
+consistent() {
+    local dir=$1 role=$2 pw
+
+    if [ -e "$dir/.rotarr/journal" ]; then
+        echo "  journal left in $dir" >&2
+        return 1
+    fi
+    pw=$(env_value "$dir/.env" POSTGRES_PASSWORD)
+    if [ -z "$pw" ] || [ "$(env_value "$dir/.env" APP_DB_PASS)" != "$pw" ] ||
+        ! grep -qF "postgresql://u:$pw@db:5432/x" "$dir/app.env"; then
+        echo "  the files disagree on the password in $dir" >&2
+        return 1
+    fi
+    if ! can_login "$role" "$pw"; then
+        echo "  the files' password does not log in as $role" >&2
+        return 1
+    fi
+    printf '%s\n' "$pw"
+}
+
+# Crash points in the order a rotation passes them.  commit-file-N and
+# rename-NAME are inside the commit step; rename-state is the state file
+# written while finishing.
+readonly CRASH_POINTS=(pending set test rename-.env commit-file-1
+    rename-app.env commit-file-2 commit rename-state)
+
+# crash_then_resume POINT: SIGKILL at POINT, then 'rotarr resume'.
+check_crash_then_resume() {
+    local point=$1 old="crash${1//[^a-z0-9]/}Passw0rdAAAAAAAAAAAAAAA"
+    local dir=$TEST_TMP/crash-$1 role pw side journal=none
+
+    local status=0
+
+    role=$(new_role "$old") && make_stack "$dir" "$role" "$old" || return 1
+    # A state file that exists already, so finishing replaces it.
+    mkdir -m 700 "$dir/.rotarr" &&
+        printf 'redis cache requirepass 1\n' >"$dir/.rotarr/state" &&
+        chmod 600 "$dir/.rotarr/state" || return 1
+    ROTARR_FAILPOINT=$point "$ROTARR" -C "$dir" rotate >"$OUT" 2>"$ERR" ||
+        status=$?
+    if [ "$status" -ne 137 ]; then
+        echo "  rotate at '$point': $(describe_status "$status"), expected" \
+            "death by SIGKILL" >&2
+        return 1
+    fi
+    if [ -e "$dir/.rotarr/journal" ]; then
+        journal=$(sed -n 's/^step //p' "$dir/.rotarr/journal")
+    fi
+    expect_exit 0 "$ROTARR" -C "$dir" resume &&
+        pw=$(consistent "$dir" "$role") || return 1
+    side=new
+    if [ "$pw" = "$old" ]; then
+        side=old
+    elif can_login "$role" "$old"; then
+        echo "  the old password still logs in" >&2
+        return 1
+    fi
+    assert_contains "$dir/.rotarr/state" "redis cache requirepass 1" &&
+        assert_contains "$dir/.rotarr/state" "postgres db POSTGRES_PASSWORD" &&
+        report "| postgres | $point | $journal | $side | consistent |"
+}
+
+check_failed_test_step_keeps_old_password() {
+    local old=failtestPassw0rdAAAAAAAAAAAAAAAA dir=$TEST_TMP/failtest role pw
+
+    role=$(new_role "$old") && make_stack "$dir" "$role" "$old" || return 1
+    ROTARR_FAILPOINT=fail-test expect_exit 5 "$ROTARR" -C "$dir" rotate &&
+        expect_exit 0 "$ROTARR" -C "$dir" resume &&
+        pw=$(consistent "$dir" "$role") && [ "$pw" = "$old" ] || return 1
+    report "| postgres | fail-test (new login refused) | none | old | consistent |"
+}
+
+# One random kill: starts a rotation, kills it after DELAY_US
+# microseconds, resumes, checks.  Prints the journal step the kill left,
+# or 'finished'/'none'.
+one_random_kill() {
+    local dir=$1 role=$2 delay_us=$3 pid step=none status=0
+
+    ROTARR_NOW=$FUTURE "$ROTARR" -C "$dir" rotate >/dev/null 2>&1 &
+    pid=$!
+    sleep "$(printf '0.%06d' "$delay_us")"
+    kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" || status=$?
+    if [ "$status" -eq 0 ]; then
+        step=finished
+    elif [ -e "$dir/.rotarr/journal" ]; then
+        step=$(sed -n 's/^step //p' "$dir/.rotarr/journal")
+    fi
+    "$ROTARR" -C "$dir" resume >/dev/null 2>"$TEST_TMP/resume.err" || {
+        echo "  resume failed after a kill at ${delay_us}us:" >&2
+        cat "$TEST_TMP/resume.err" >&2
+        return 1
+    }
+    consistent "$dir" "$role" >/dev/null || return 1
+    printf '%s\n' "$step"
+}
+
+# Measures one full rotation in microseconds, so the kills spread over it.
+rotation_us() {
+    local dir=$1 start end
+
+    start=$(date +%s%N)
+    ROTARR_NOW=$FUTURE "$ROTARR" -C "$dir" rotate >/dev/null 2>&1 || return 1
+    end=$(date +%s%N)
+    printf '%d\n' $(( (end - start) / 1000 ))
+}
+
+check_random_kills() {
+    local old=randomPassw0rdAAAAAAAAAAAAAAAAAA dir=$TEST_TMP/random role
+    local span i delay step ok=0 tally=$TEST_TMP/tally
+
+    role=$(new_role "$old") && make_stack "$dir" "$role" "$old" &&
+        span=$(rotation_us "$dir") || return 1
+    : >"$tally"
+    for (( i = 0; i < RUNS; i++ )); do
+        # Delays from 0 to 1.5 times one rotation, so some runs finish.
+        delay=$(( (RANDOM * 32768 + RANDOM) % (span * 3 / 2 + 1) ))
+        if [ "$delay" -gt 999999 ]; then
+            delay=999999
+        fi
+        step=$(one_random_kill "$dir" "$role" "$delay") || {
+            echo "  run $i of $RUNS (delay ${delay}us) is inconsistent" >&2
+            break
+        }
+        printf '%s\n' "$step" >>"$tally"
+        ok=$(( ok + 1 ))
+    done
+    report "random kills: $ok/$RUNS consistent; one rotation took" \
+        "${span}us; delays 0 to $(( span * 3 / 2 ))us"
+    report "state left by the kill (journal step, or none/finished):"
+    sort "$tally" | uniq -c | while read -r count name; do
+        report "  $name: $count"
+    done
+    [ "$ok" -eq "$RUNS" ]
+}
+
+# fill_to FREE_KIB DIR: fills the filesystem of DIR until about FREE_KIB
+# KiB are left.
+fill_to() {
+    local avail
+
+    dd if=/dev/zero of="$2/filler" bs=4k status=none 2>/dev/null || true
+    avail=$(df --output=avail -k "$2" | tail -n 1)
+    truncate -s "-$(( $1 - avail ))K" "$2/filler"
+}
+
+check_full_disk_during_commit() {
+    # A tmpfs of 1 MiB as the stack directory.  The .env file is padded
+    # to 64 KiB with comments, so the journal (one 4 KiB page) still fits
+    # but the new copy of .env does not.
+    local old=diskPassw0rdAAAAAAAAAAAAAAAAAAAA dir=$TEST_TMP/tmpfs role pw
+
+    [ "$(id -u)" -eq 0 ] || { echo "  needs root to mount a tmpfs" >&2; return 1; }
+    mkdir -p "$dir"
+    mount -t tmpfs -o size=1m,mode=0755 tmpfs "$dir" || return 1
+    at_exit "umount '$dir'"
+    role=$(new_role "$old") && make_stack "$dir" "$role" "$old" || return 1
+    head -c 65536 /dev/zero | tr '\0' '#' | fold -w 64 >>"$dir/.env"
+    expect_exit 1 "$ROTARR" -C "$dir" status --offline || return 1
+    mkdir -m 700 "$dir/.rotarr" && : >"$dir/.rotarr/lock" &&
+        : >"$dir/.rotarr/rotate.lock" && fill_to 16 "$dir"
+    expect_exit 6 "$ROTARR" -C "$dir" rotate &&
+        assert_contains "$ERR" "rotarr resume" || return 1
+    [ -e "$dir/.rotarr/journal" ] || { echo "  no journal kept" >&2; return 1; }
+    rm -f "$dir/filler"
+    expect_exit 0 "$ROTARR" -C "$dir" resume &&
+        pw=$(consistent "$dir" "$role") && [ "$pw" != "$old" ] || return 1
+    report "| postgres | full disk (tmpfs) in commit | set/tested | new after resume | exit 6, journal kept |"
+}
+
+check_read_only_env_during_commit() {
+    # A read-only bind mount of app.env: even root cannot replace it, so
+    # the commit stops after .env is written.
+    local old=roenvPassw0rdAAAAAAAAAAAAAAAAAAA dir=$TEST_TMP/roenv role pw
+
+    [ "$(id -u)" -eq 0 ] || { echo "  needs root for a bind mount" >&2; return 1; }
+    role=$(new_role "$old") && make_stack "$dir" "$role" "$old" || return 1
+    mount --bind "$dir/app.env" "$dir/app.env" &&
+        mount -o remount,ro,bind "$dir/app.env" || return 1
+    at_exit "umount '$dir/app.env' 2>/dev/null"
+    expect_exit 6 "$ROTARR" -C "$dir" rotate &&
+        assert_contains "$ERR" "rotarr resume" || return 1
+    [ -e "$dir/.rotarr/journal" ] || { echo "  no journal kept" >&2; return 1; }
+    umount "$dir/app.env"
+    expect_exit 0 "$ROTARR" -C "$dir" resume &&
+        pw=$(consistent "$dir" "$role") && [ "$pw" != "$old" ] || return 1
+    report "| postgres | read-only app.env in commit | tested | new after resume | exit 6, journal kept |"
+}
+
+: >"$REPORT"
+for point in "${CRASH_POINTS[@]}"; do
+    check "crash at '$point' then resume" check_crash_then_resume "$point"
+done
+check "failed test step keeps old password" check_failed_test_step_keeps_old_password
+check "full disk in commit: exit 6, resume" check_full_disk_during_commit
+check "read-only env file: exit 6, resume" check_read_only_env_during_commit
+check "$RUNS random kills, each resumed" check_random_kills
+cat "$REPORT"
