@@ -18,6 +18,8 @@
  * One synopsis per verb, used by both 'rotarr --help' and
  * 'rotarr VERB --help'.
  */
+#define ARR_KEY_SYNOPSIS \
+    "rotarr arr-key [--service <name>] [--restart] [--show]"
 #define AUDIT_SYNOPSIS \
     "rotarr audit [--json] [--severity (low | medium | high)] [--explain <id>]"
 #define DECRYPT_SYNOPSIS \
@@ -179,6 +181,7 @@ void cmd_print_masked(const char *prefix, const char *line, size_t len,
 int cmd_resume_redis(const struct rotarr_stack_options *opts);
 
 /* Verb entry points: each returns the process exit status. */
+int cmd_arr_key(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_decrypt(int argc, char **argv);
 int cmd_edit(int argc, char **argv);

@@ -18,6 +18,8 @@ struct command {
 };
 
 static const struct command commands[] = {
+    { "arr-key", cmd_arr_key, ARR_KEY_SYNOPSIS,
+      "rotate a Servarr app's API key and every copy of it" },
     { "audit", cmd_audit, AUDIT_SYNOPSIS,
       "review the stack's secrets, mounts, networks and settings" },
     { "decrypt", cmd_decrypt, DECRYPT_SYNOPSIS, "decrypt an age file" },

@@ -5,12 +5,16 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "postgres_arr.h"
 #include "rotarr/pgrot.h"
 
 #define POSTGRES_HELP                                                        \
     "\n"                                                                     \
     "Changes a Postgres role's password on the live server, proves the new\n" \
     "one logs in over TCP, then rewrites every copy in the stack's files.\n" \
+    "When Servarr apps keep their data in the service, rotates each role\n" \
+    "they use (config.xml or APP__POSTGRES__PASSWORD), or the one --user\n" \
+    "names.\n"                                                              \
     "\n"                                                                     \
     "  --service <name>          the Postgres service (default: the only one)\n" \
     "  --user <role>             role (default: POSTGRES_USER, else postgres)\n" \
@@ -212,10 +216,19 @@ static int run(struct postgres_options *o)
 {
     struct rotarr_error err = ROTARR_ERROR_INIT;
     struct rotarr_pgrot_plan plan = ROTARR_PGROT_PLAN_INIT;
-    struct rotarr_stack *stack;
+    struct postgres_arr_options arr = { &o->req, o->password_stdin, o->show,
+                                        o->restart };
+    struct rotarr_stack *stack = NULL;
     int status = ROTARR_OK;
 
     o->req.dry_run = cmd_globals.dry_run;
+    if (!o->adopt && o->req.var == NULL) {
+        status = postgres_rotate_app_roles(&arr);
+        if (status >= 0) {
+            return status;
+        }
+        status = ROTARR_OK;
+    }
     stack = cmd_load_stack(&err);
     if (stack == NULL || rotarr_pgrot_plan(stack, &o->req, &plan, &err) < 0) {
         status = cmd_report(&err);

@@ -30,6 +30,11 @@ struct rotarr_pgrot_request {
     const char *dbname;  /* default: POSTGRES_DB, else the role */
     const char *sslmode; /* passed to libpq; NULL for its default */
     const struct rotarr_secret *chosen; /* --password-stdin, or NULL */
+    /* The role's current password when the caller found it elsewhere
+     * (an app's config.xml), with where it is for messages; NULL to
+     * read it from the service's variables. */
+    const struct rotarr_secret *current;
+    const char *current_source;
     const char *admin_user;             /* --adopt: who sets the role */
     const struct rotarr_secret *admin_password;
     int dry_run;

@@ -14,6 +14,7 @@
 
 #include "rotarr/buf.h"
 #include "rotarr/error.h"
+#include "rotarr/secret.h"
 #include "rotarr/stack.h"
 
 enum rotarr_arr_item {
@@ -77,6 +78,37 @@ int rotarr_arr_value(const struct rotarr_stack *stack,
 void rotarr_arr_origin_text(const struct rotarr_stack *stack,
                             const struct rotarr_arr_origin *origin,
                             char *out, size_t size);
+
+/* A Postgres role that one or more Servarr apps log in with. */
+struct rotarr_arr_role {
+    char service[256]; /* the Postgres service, named by PostgresHost */
+    char role[256];
+    char main_db[256];  /* PostgresMainDb, else "APP-main" */
+    char apps[256];     /* "radarr" or "radarr, sonarr" */
+    char variable[96];  /* the override variable, or "PostgresPassword" */
+    char source[256];   /* where the password is, for messages */
+    struct rotarr_secret *password;
+};
+
+struct rotarr_arr_roles {
+    struct rotarr_arr_role *items;
+    size_t count;
+};
+
+#define ROTARR_ARR_ROLES_INIT { NULL, 0 }
+
+/*
+ * Finds the roles that Servarr apps use on the Postgres services of the
+ * stack: an app uses one when its PostgresHost names a Postgres service
+ * (pg_service, or any when NULL) and it has a user and a password.
+ * Apps sharing a role give one entry.  Returns 0, or -1 with err set.
+ */
+int rotarr_arr_postgres_roles(const struct rotarr_stack *stack,
+                              const char *pg_service,
+                              struct rotarr_arr_roles *roles,
+                              struct rotarr_error *err);
+
+void rotarr_arr_roles_release(struct rotarr_arr_roles *roles);
 
 void rotarr_arr_apps_release(struct rotarr_arr_apps *apps);
 

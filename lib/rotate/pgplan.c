@@ -206,6 +206,14 @@ static int find_password(const struct rotarr_stack *stack,
     if (copy_name(plan->var, var, err) < 0) {
         return -1;
     }
+    if (req->current != NULL) {
+        snprintf(plan->source, sizeof(plan->source), "%s",
+                 req->current_source != NULL ? req->current_source : "");
+        plan->current = rotarr_secret_new(rotarr_secret_data(req->current),
+                                          rotarr_secret_len(req->current),
+                                          err);
+        return plan->current != NULL ? 0 : -1;
+    }
     found = rotarr_stack_service_var(stack, svc, var, &value, &origin, err);
     if (found < 0) {
         goto out;

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "rotarr/servarr.h"
 #include "stack_private.h"
 
@@ -205,4 +207,163 @@ void rotarr_arr_apps_release(struct rotarr_arr_apps *apps)
     free(apps->items);
     apps->items = NULL;
     apps->count = 0;
+}
+
+/* Reads an item that names something (a host, user or database). */
+static int name_value(const struct rotarr_stack *stack,
+                      const struct rotarr_arr_app *app,
+                      enum rotarr_arr_item item, char *out, size_t size,
+                      struct rotarr_error *err)
+{
+    struct rotarr_buf value = ROTARR_BUF_INIT;
+    struct rotarr_arr_origin origin;
+    int found;
+
+    out[0] = '\0';
+    found = rotarr_arr_value(stack, app, item, &value, &origin, err);
+    if (found == 1) {
+        snprintf(out, size, "%s", value.data);
+    }
+    rotarr_buf_release(&value);
+    return found;
+}
+
+static struct rotarr_arr_role *find_role(struct rotarr_arr_roles *roles,
+                                         const char *service,
+                                         const char *role)
+{
+    size_t i;
+
+    for (i = 0; i < roles->count; i++) {
+        if (strcmp(roles->items[i].service, service) == 0 &&
+            strcmp(roles->items[i].role, role) == 0) {
+            return &roles->items[i];
+        }
+    }
+    return NULL;
+}
+
+static struct rotarr_arr_role *new_role(struct rotarr_arr_roles *roles,
+                                        struct rotarr_error *err)
+{
+    struct rotarr_arr_role *grown;
+
+    grown = realloc(roles->items, (roles->count + 1) * sizeof(*grown));
+    if (grown == NULL) {
+        rotarr_error_set(err, ROTARR_EFILE, "out of memory");
+        return NULL;
+    }
+    roles->items = grown;
+    memset(&grown[roles->count], 0, sizeof(grown[0]));
+    return &grown[roles->count++];
+}
+
+/* Records the password of an app's role, or adds the app to the list
+ * of a role already found. */
+static int add_app_role(const struct rotarr_stack *stack,
+                        const struct rotarr_arr_app *app,
+                        const char *service, const char *user,
+                        struct rotarr_arr_roles *roles,
+                        struct rotarr_error *err)
+{
+    struct rotarr_buf password = ROTARR_BUF_INIT;
+    struct rotarr_arr_origin origin;
+    struct rotarr_arr_role *role = find_role(roles, service, user);
+    size_t used;
+    int found;
+    int ret = -1;
+
+    if (role != NULL) {
+        used = strlen(role->apps);
+        snprintf(role->apps + used, sizeof(role->apps) - used, ", %s",
+                 app->name);
+        return 0;
+    }
+    found = rotarr_arr_value(stack, app, ROTARR_ARR_POSTGRES_PASSWORD,
+                             &password, &origin, err);
+    if (found <= 0) {
+        ret = found;
+        goto out;
+    }
+    role = new_role(roles, err);
+    if (role == NULL) {
+        goto out;
+    }
+    snprintf(role->service, sizeof(role->service), "%s", service);
+    snprintf(role->role, sizeof(role->role), "%s", user);
+    snprintf(role->apps, sizeof(role->apps), "%s", app->name);
+    snprintf(role->variable, sizeof(role->variable), "%s",
+             origin.variable[0] != '\0' ? origin.variable
+                                        : "PostgresPassword");
+    rotarr_arr_origin_text(stack, &origin, role->source,
+                           sizeof(role->source));
+    if (name_value(stack, app, ROTARR_ARR_POSTGRES_MAIN_DB, role->main_db,
+                   sizeof(role->main_db), err) < 0) {
+        goto out;
+    }
+    if (role->main_db[0] == '\0') {
+        snprintf(role->main_db, sizeof(role->main_db), "%s-main",
+                 app->name);
+    }
+    role->password = rotarr_secret_new(password.data, password.len, err);
+    ret = role->password != NULL ? 0 : -1;
+
+out:
+    if (password.data != NULL) {
+        sodium_memzero(password.data, password.len);
+    }
+    rotarr_buf_release(&password);
+    return ret;
+}
+
+int rotarr_arr_postgres_roles(const struct rotarr_stack *stack,
+                              const char *pg_service,
+                              struct rotarr_arr_roles *roles,
+                              struct rotarr_error *err)
+{
+    struct rotarr_arr_apps apps = ROTARR_ARR_APPS_INIT;
+    const struct rotarr_compose_service *server;
+    char host[256];
+    char user[256];
+    size_t i;
+    int ret = -1;
+
+    if (rotarr_arr_apps_find(stack, &apps, err) < 0) {
+        goto out;
+    }
+    for (i = 0; i < apps.count; i++) {
+        if (name_value(stack, &apps.items[i], ROTARR_ARR_POSTGRES_HOST, host,
+                       sizeof(host), err) < 0 ||
+            name_value(stack, &apps.items[i], ROTARR_ARR_POSTGRES_USER, user,
+                       sizeof(user), err) < 0) {
+            goto out;
+        }
+        server = rotarr_compose_find_service(stack->compose, host);
+        if (server == NULL || user[0] == '\0' ||
+            rotarr_stack_service_kind(stack, server) !=
+                ROTARR_SERVICE_POSTGRES ||
+            (pg_service != NULL && strcmp(pg_service, host) != 0)) {
+            continue;
+        }
+        if (add_app_role(stack, &apps.items[i], host, user, roles, err) < 0) {
+            goto out;
+        }
+    }
+    ret = 0;
+
+out:
+    rotarr_arr_apps_release(&apps);
+    return ret;
+}
+
+void rotarr_arr_roles_release(struct rotarr_arr_roles *roles)
+{
+    size_t i;
+
+    for (i = 0; i < roles->count; i++) {
+        rotarr_secret_free(roles->items[i].password);
+    }
+    free(roles->items);
+    roles->items = NULL;
+    roles->count = 0;
 }
