@@ -229,7 +229,7 @@ check_full_disk_during_commit() {
     # A tmpfs of 1 MiB as the stack directory.  The .env file is padded
     # to 64 KiB with comments, so the journal (one 4 KiB page) still fits
     # but the new copy of .env does not.
-    local old=diskPassw0rdAAAAAAAAAAAAAAAAAAAA dir=$TEST_TMP/tmpfs role pw
+    local old=diskPassw0rdAAAAAAAAAAAAAAAAAAAA dir=$TEST_TMP/tmpfs role pw step
 
     [ "$(id -u)" -eq 0 ] || { echo "  needs root to mount a tmpfs" >&2; return 1; }
     mkdir -p "$dir"
@@ -243,16 +243,17 @@ check_full_disk_during_commit() {
     expect_exit 6 "$ROTARR" -C "$dir" rotate &&
         assert_contains "$ERR" "rotarr resume" || return 1
     [ -e "$dir/.rotarr/journal" ] || { echo "  no journal kept" >&2; return 1; }
+    step=$(sed -n 's/^step //p' "$dir/.rotarr/journal")
     rm -f "$dir/filler"
     expect_exit 0 "$ROTARR" -C "$dir" resume &&
         pw=$(consistent "$dir" "$role") && [ "$pw" != "$old" ] || return 1
-    report "| postgres | full disk (tmpfs) in commit | set/tested | new after resume | exit 6, journal kept |"
+    report "| postgres | full disk (tmpfs) in commit | $step | new | exit 6, journal kept, resume completes |"
 }
 
 check_read_only_env_during_commit() {
     # A read-only bind mount of app.env: even root cannot replace it, so
     # the commit stops after .env is written.
-    local old=roenvPassw0rdAAAAAAAAAAAAAAAAAAA dir=$TEST_TMP/roenv role pw
+    local old=roenvPassw0rdAAAAAAAAAAAAAAAAAAA dir=$TEST_TMP/roenv role pw step
 
     [ "$(id -u)" -eq 0 ] || { echo "  needs root for a bind mount" >&2; return 1; }
     role=$(new_role "$old") && make_stack "$dir" "$role" "$old" || return 1
@@ -262,10 +263,145 @@ check_read_only_env_during_commit() {
     expect_exit 6 "$ROTARR" -C "$dir" rotate &&
         assert_contains "$ERR" "rotarr resume" || return 1
     [ -e "$dir/.rotarr/journal" ] || { echo "  no journal kept" >&2; return 1; }
+    step=$(sed -n 's/^step //p' "$dir/.rotarr/journal")
     umount "$dir/app.env"
     expect_exit 0 "$ROTARR" -C "$dir" resume &&
         pw=$(consistent "$dir" "$role") && [ "$pw" != "$old" ] || return 1
-    report "| postgres | read-only app.env in commit | tested | new after resume | exit 6, journal kept |"
+    report "| postgres | read-only app.env in commit | $step | new | exit 6, journal kept, resume completes |"
+}
+
+# Redis: one redis-server per check on a free loopback port, started
+# here so the shared server of scripts/services keeps its password.
+stop_redis_servers() {
+    local pidfile
+
+    for pidfile in "$TEST_TMP"/redis-*/pid; do
+        if [ -s "$pidfile" ]; then
+            kill "$(cat "$pidfile")" 2>/dev/null || true
+        fi
+    done
+}
+at_exit stop_redis_servers
+
+# start_redis NAME PASSWORD: starts a protected redis-server and prints
+# its port.
+start_redis() {
+    local dir=$TEST_TMP/redis-$1 port tries
+
+    mkdir -p "$dir"
+    for (( tries = 0; tries < 50; tries++ )); do
+        port=$(( 58000 + RANDOM % 1500 ))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            break
+        fi
+    done
+    redis-server --requirepass "$2" --port "$port" --bind 127.0.0.1 \
+        --save '' --appendonly no --daemonize yes --dir "$dir" \
+        --pidfile "$dir/pid" --logfile "$dir/log" >/dev/null || return 1
+    for (( tries = 0; tries < 40; tries++ )); do
+        if REDISCLI_AUTH=$2 redis-cli -p "$port" ping 2>/dev/null |
+            grep -q PONG; then
+            printf '%s\n' "$port"
+            return 0
+        fi
+        sleep 0.05
+    done
+    return 1
+}
+
+redis_pong() {
+    [ "$(REDISCLI_AUTH=$2 redis-cli -p "$1" ping 2>/dev/null)" = PONG ]
+}
+
+# make_redis_stack DIR PORT PASSWORD: the password in .env and in a URL
+# in app.env; the server reads it from its command line.
+make_redis_stack() {
+    mkdir -p "$1"
+    cat >"$1/compose.yaml" <<'EOF'
+services:
+  redis:
+    image: redis:7-alpine
+    command: ["redis-server", "--requirepass", "${REDIS_PASSWORD:?REDIS_PASSWORD is not set}"]
+    ports:
+      - "127.0.0.1:${REDIS_PORT}:6379"
+  app:
+    image: ghcr.io/example/app:1
+    env_file: app.env
+EOF
+    printf 'REDIS_PORT=%s\nREDIS_PASSWORD=%s\n' "$2" "$3" >"$1/.env"
+    printf 'REDIS_URL=redis://default:%s@redis:6379/0\n' "$3" >"$1/app.env"
+    chmod 600 "$1/.env" "$1/app.env"
+}
+
+# redis_consistent DIR PORT: no journal, both files hold one password
+# and the server accepts it.  Prints that password.
+redis_consistent() {
+    local pw
+
+    if [ -e "$1/.rotarr/journal" ]; then
+        echo "  journal left in $1" >&2
+        return 1
+    fi
+    pw=$(env_value "$1/.env" REDIS_PASSWORD)
+    if [ -z "$pw" ] ||
+        ! grep -qF "redis://default:$pw@redis:6379/0" "$1/app.env"; then
+        echo "  the files disagree on the password in $1" >&2
+        return 1
+    fi
+    redis_pong "$2" "$pw" || {
+        echo "  the server refuses the files' password" >&2; return 1; }
+    printf '%s\n' "$pw"
+}
+
+# The Redis commit writes each file with its own rename, so the crash
+# points inside it are rename-NAME.
+readonly REDIS_CRASH_POINTS=(pending set test rename-.env rename-app.env
+    commit rename-state)
+
+check_redis_crash_then_resume() {
+    local point=$1 old="redis${1//[^a-z0-9]/}Passw0rdAAAAAAAAAAAAAAA"
+    local dir=$TEST_TMP/rcrash-$1 port pw side journal=none status=0
+
+    port=$(start_redis "crash-$point" "$old") &&
+        make_redis_stack "$dir" "$port" "$old" &&
+        mkdir -m 700 "$dir/.rotarr" &&
+        printf 'postgres db POSTGRES_PASSWORD 1\n' >"$dir/.rotarr/state" &&
+        chmod 600 "$dir/.rotarr/state" || return 1
+    ROTARR_FAILPOINT=$point "$ROTARR" -C "$dir" rotate --only redis \
+        >"$OUT" 2>"$ERR" || status=$?
+    if [ "$status" -ne 137 ]; then
+        echo "  rotate at '$point': $(describe_status "$status"), expected" \
+            "death by SIGKILL" >&2
+        show_output
+        return 1
+    fi
+    if [ -e "$dir/.rotarr/journal" ]; then
+        journal=$(sed -n 's/^step //p' "$dir/.rotarr/journal")
+    fi
+    expect_exit 0 "$ROTARR" -C "$dir" resume &&
+        pw=$(redis_consistent "$dir" "$port") || return 1
+    side=new
+    if [ "$pw" = "$old" ]; then
+        side=old
+    elif redis_pong "$port" "$old"; then
+        echo "  the old password still works" >&2
+        return 1
+    fi
+    report "| redis | $point | $journal | $side | consistent |"
+}
+
+check_redis_failed_test_keeps_old_password() {
+    local old=redisfailtestPassw0rdAAAAAAAAAAAA dir=$TEST_TMP/rfailtest
+    local port pw
+
+    port=$(start_redis failtest "$old") &&
+        make_redis_stack "$dir" "$port" "$old" || return 1
+    ROTARR_FAILPOINT=fail-test expect_exit nonzero "$ROTARR" -C "$dir" \
+        rotate --only redis &&
+        expect_exit 0 "$ROTARR" -C "$dir" resume &&
+        pw=$(redis_consistent "$dir" "$port") && [ "$pw" = "$old" ] ||
+        return 1
+    report "| redis | fail-test (new AUTH refused) | none | old | consistent |"
 }
 
 : >"$REPORT"
@@ -275,5 +411,15 @@ done
 check "failed test step keeps old password" check_failed_test_step_keeps_old_password
 check "full disk in commit: exit 6, resume" check_full_disk_during_commit
 check "read-only env file: exit 6, resume" check_read_only_env_during_commit
+if command -v redis-server >/dev/null && command -v redis-cli >/dev/null; then
+    for point in "${REDIS_CRASH_POINTS[@]}"; do
+        check "redis: crash at '$point' then resume" \
+            check_redis_crash_then_resume "$point"
+    done
+    check "redis: failed test step keeps old password" \
+        check_redis_failed_test_keeps_old_password
+else
+    report "redis matrix skipped: redis-server or redis-cli not installed"
+fi
 check "$RUNS random kills, each resumed" check_random_kills
 cat "$REPORT"

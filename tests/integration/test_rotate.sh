@@ -235,7 +235,7 @@ check_crash_is_resumed_by_next_rotate() {
     local new
 
     role=$(new_role "$pw") && make_stack "$dir" "$role" "$pw" || return 1
-    ROTARR_FAILPOINT=set "$ROTARR" -C "$dir" rotate >/dev/null 2>&1 ||
+    ROTARR_FAILPOINT="set" "$ROTARR" -C "$dir" rotate >/dev/null 2>&1 ||
         status=$?
     [ "$status" -eq 137 ] && [ -e "$dir/.rotarr/journal" ] || {
         echo "  the crash left no journal ($(describe_status "$status"))" >&2
