@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "cmd.h"
+#include "inspect_arr.h"
 #include "rotarr/stack.h"
 
 static const struct option longopts[] = {
@@ -247,6 +248,13 @@ static int add_env_secrets(struct inspection *in, struct rotarr_error *err)
     return 0;
 }
 
+static int add_app_secret(void *ctx, const char *name, const char *service,
+                          const char *value, size_t len,
+                          struct rotarr_error *err)
+{
+    return add_secret(ctx, name, service, value, len, err);
+}
+
 /* Finds the occurrences of every listed secret in one pass. */
 static int find_occurrences(struct inspection *in, struct rotarr_error *err)
 {
@@ -286,7 +294,8 @@ static int inspect_stack(struct inspection *in, struct rotarr_error *err)
             return -1;
         }
     }
-    if (add_env_secrets(in, err) < 0) {
+    if (add_env_secrets(in, err) < 0 ||
+        inspect_app_secrets(in->stack, add_app_secret, in, err) < 0) {
         return -1;
     }
     return find_occurrences(in, err);
@@ -343,7 +352,9 @@ static void print_json(const struct inspection *in)
         printf("%s", i > 0 ? "," : "");
         print_service_json(in, rotarr_compose_service(compose, i));
     }
-    printf("],\"secrets\":[");
+    printf("],\"apps\":");
+    (void)inspect_print_apps(in->stack, 1, NULL);
+    printf(",\"secrets\":[");
     for (i = 0; i < in->count; i++) {
         printf("%s{\"variable\":", i > 0 ? "," : "");
         cmd_json_string(stdout, in->secrets[i].variable);
@@ -381,6 +392,7 @@ static void print_text(const struct inspection *in)
                        stdout);
         fputc('\n', stdout);
     }
+    (void)inspect_print_apps(in->stack, 0, NULL);
     printf("secrets:\n");
     for (i = 0; i < in->count; i++) {
         printf("  %s = ******** (%zu bytes)%s%s\n", in->secrets[i].variable,
