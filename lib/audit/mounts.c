@@ -285,13 +285,18 @@ struct config_dirs {
     size_t count;
 };
 
-static int is_config_mount(const struct audit_mount *m)
+/* Returns 1 when m holds a service's configuration or database.  /data
+ * counts only for database servers: media apps mount their library
+ * there. */
+static int is_config_mount(const struct audit_mount *m, int server)
 {
-    static const char *const words[] = { "config", "appdata", "data",
-                                         "postgresql", NULL };
+    static const char *const words[] = { "config", "appdata", "postgresql",
+                                         NULL };
+    static const char *const data[] = { "data", NULL };
 
     return m->bind && !is_host_plumbing(m->source) &&
            (last_component_in(m->target, words) ||
+            (server && last_component_in(m->target, data)) ||
             strncmp(m->target, "/var/lib/", 9) == 0);
 }
 
@@ -345,9 +350,13 @@ static int check_media(struct audit_ctx *ctx, size_t i,
         return audit_add(ctx, &audit_mount_media_rw, i, m->node, NULL, 0,
                          why, fix);
     }
-    if (known->role == AUDIT_ROLE_REQUEST ||
-        known->role == AUDIT_ROLE_INDEXER ||
-        known->role == AUDIT_ROLE_SOLVER) {
+    /* Jackett and Prowlarr may save .torrent files to a blackhole
+     * folder that a downloader watches. */
+    if ((known->role == AUDIT_ROLE_REQUEST ||
+         known->role == AUDIT_ROLE_INDEXER ||
+         known->role == AUDIT_ROLE_SOLVER) &&
+        strstr(m->written, "blackhole") == NULL &&
+        strstr(m->target, "blackhole") == NULL) {
         audit_format(why, sizeof(why),
                      "the service only talks to other services' APIs but "
                      "can reach '%s' through '%s'", m->written, m->target);
@@ -414,6 +423,7 @@ static int add_config_dirs(struct audit_ctx *ctx, struct config_dirs *dirs,
     size_t total = 0;
     size_t i;
     size_t k;
+    int server;
 
     for (i = 0; i < n; i++) {
         total += all[i].count;
@@ -426,8 +436,11 @@ static int add_config_dirs(struct audit_ctx *ctx, struct config_dirs *dirs,
         return rotarr_error_set(ctx->err, ROTARR_EFILE, "out of memory");
     }
     for (i = 0; i < n; i++) {
+        server = rotarr_stack_service_kind(
+                     ctx->stack, rotarr_compose_service(ctx->compose, i)) !=
+                 ROTARR_SERVICE_OTHER;
         for (k = 0; k < all[i].count; k++) {
-            if (is_config_mount(&all[i].items[k])) {
+            if (is_config_mount(&all[i].items[k], server)) {
                 dirs->paths[dirs->count] = all[i].items[k].source;
                 dirs->written[dirs->count] = all[i].items[k].written;
                 dirs->owners[dirs->count++] = i;
@@ -538,7 +551,8 @@ const struct audit_check audit_mount_media_api_only = {
     "(Prowlarr, Jackett) and FlareSolverr only talk to other services'\n"
     "APIs; they never read media or downloads.  A media or downloads\n"
     "mount only widens what a compromise of these web-facing services\n"
-    "reaches.\n",
+    "reaches.  A mount whose path names a blackhole folder (where an\n"
+    "indexer saves .torrent files for a downloader) is not reported.\n",
 };
 
 const struct audit_check audit_mount_hardlink_split = {

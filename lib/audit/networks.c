@@ -98,6 +98,73 @@ static void append_name(char *list, size_t size, const char *name)
                  name);
 }
 
+/* Returns 1 when service t has a variable that configures a client of
+ * the server kind (REDIS_HOST, DATABASE_URL, ...), even one left empty
+ * for the app's default host. */
+static int has_client_variable(struct audit_ctx *ctx, size_t t,
+                               enum rotarr_service_kind kind)
+{
+    static const char *const redis[] = { "REDIS", "VALKEY", NULL };
+    static const char *const postgres[] = {
+        "POSTGRES", "DATABASE", "DB_", "PGHOST", "PGUSER", "PGPASSWORD",
+        "PGDATABASE", NULL,
+    };
+    const char *const *words = kind == ROTARR_SERVICE_REDIS ? redis
+                                                            : postgres;
+    const struct rotarr_compose_service *svc;
+    size_t e;
+    size_t w;
+
+    svc = rotarr_compose_service(ctx->compose, t);
+    for (e = 0; e < svc->env_count; e++) {
+        for (w = 0; words[w] != NULL; w++) {
+            if (strstr(svc->env[e].key, words[w]) != NULL) {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Returns 1 when service t may reach server s without using it: a
+ * database server never opens connections to another, so those are
+ * left out. */
+static int is_bystander(struct audit_ctx *ctx, size_t s, size_t t,
+                        const struct service_networks *server,
+                        struct service_networks *other)
+{
+    enum rotarr_service_kind kind;
+
+    kind = rotarr_stack_service_kind(ctx->stack,
+                                     rotarr_compose_service(ctx->compose, s));
+    return t != s && service_networks(ctx, t, other) == 0 &&
+           share_network(server, other) &&
+           rotarr_stack_service_kind(
+               ctx->stack, rotarr_compose_service(ctx->compose, t)) ==
+               ROTARR_SERVICE_OTHER &&
+           !has_client_variable(ctx, t, kind) &&
+           !audit_service_uses(ctx, t, s);
+}
+
+/* Returns the number of services other than s and database servers
+ * that share a network with s. */
+static size_t count_neighbours(struct audit_ctx *ctx, size_t s,
+                               const struct service_networks *server)
+{
+    struct service_networks other;
+    size_t n = 0;
+    size_t t;
+
+    for (t = 0; t < rotarr_compose_service_count(ctx->compose); t++) {
+        n += t != s && service_networks(ctx, t, &other) == 0 &&
+             share_network(server, &other) &&
+             rotarr_stack_service_kind(
+                 ctx->stack, rotarr_compose_service(ctx->compose, t)) ==
+                 ROTARR_SERVICE_OTHER;
+    }
+    return n;
+}
+
 static int check_reachable(struct audit_ctx *ctx, size_t s,
                            const struct service_networks *server)
 {
@@ -108,9 +175,14 @@ static int check_reachable(struct audit_ctx *ctx, size_t s,
     size_t t;
     size_t count = 0;
 
+    /* A named network that the server shares with a single service was
+     * made for that pair, whose client may be configured in a file that
+     * the compose file does not show. */
+    if (server->node != NULL && count_neighbours(ctx, s, server) == 1) {
+        return 0;
+    }
     for (t = 0; t < n; t++) {
-        if (t == s || service_networks(ctx, t, &other) != 0 ||
-            !share_network(server, &other) || audit_service_uses(ctx, t, s)) {
+        if (!is_bystander(ctx, s, t, server, &other)) {
             continue;
         }
         append_name(names, sizeof(names),
@@ -247,8 +319,11 @@ const struct audit_check audit_network_db_shared = {
     "network with it (often the project's default network, which every\n"
     "service joins).  A compromise of any of them, say a web-facing app,\n"
     "reaches the database directly.  A service counts as a client when it\n"
-    "depends on the server or names it as a host in its environment, env\n"
-    "files or command.\n",
+    "depends on the server, names it as a host in its environment, env\n"
+    "files or command, or has a variable for such a client (REDIS_*,\n"
+    "DATABASE_*, POSTGRES_*, DB_*, PGHOST, ...).  Other database\n"
+    "servers are not listed, and neither is the only other service on a\n"
+    "named network, which was made for that pair.\n",
 };
 
 const struct audit_check audit_network_db_not_internal = {

@@ -285,7 +285,10 @@ static int check_shared(struct audit_ctx *ctx, struct held_secrets *held)
 
     for (i = 0; i < held->count; i++) {
         for (j = 0; j < i; j++) {
+            /* The same variable in two services is one application's
+             * setting passed to its parts, not a reused secret. */
             if (held->items[i].service == held->items[j].service ||
+                strcmp(held->items[i].key, held->items[j].key) == 0 ||
                 !rotarr_secret_equal(held->items[i].value,
                                      held->items[j].value)) {
                 continue;
@@ -548,7 +551,9 @@ const struct audit_check audit_secret_shared = {
     "both, and rotating one breaks the other.  A client and its server\n"
     "(a service that depends on the other or names it as a host), and\n"
     "services of the same image or the same dependency, are expected to\n"
-    "share and are not reported.\n",
+    "share and are not reported, nor are two services that read the same\n"
+    "variable name, which is one application's setting passed to its\n"
+    "parts.\n",
 };
 
 const struct audit_check audit_env_file_readable = {
