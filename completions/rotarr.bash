@@ -5,8 +5,8 @@
 # and file names.  Service names come from 'rotarr inspect --json' on the
 # stack that the command line names with -C, -f and --env-file.
 
-_rotarr_verbs="decrypt edit encrypt exec gen hook inspect keygen postgres
-    redis resume"
+_rotarr_verbs="audit decrypt edit encrypt exec gen hook inspect keygen
+    postgres redis resume rotate status"
 
 _rotarr_global_opts="-C -f --file --env-file --json -n --dry-run -q -v
     -h --help --version"
@@ -15,6 +15,7 @@ _rotarr_global_opts="-C -f --file --env-file --json -n --dry-run -q -v
 _rotarr_verb_opts()
 {
     case $1 in
+        audit) echo "--severity --explain" ;;
         decrypt) echo "-i --identity -o --output" ;;
         encrypt)
             echo "-r --recipient -R --recipients-file -i --identity"
@@ -29,6 +30,8 @@ _rotarr_verb_opts()
         redis)
             echo "--service --var --host --port --enable --overlap"
             echo "--no-overlap --finish --offline --restart --show" ;;
+        rotate) echo "--max-age --only --restart" ;;
+        status) echo "--max-age --only --offline" ;;
     esac
 }
 
@@ -104,6 +107,10 @@ _rotarr()
             _rotarr_files -f; return ;;
         -c | --charset)
             _rotarr_reply -W "alnum urlsafe hex base64url words"; return ;;
+        --only)
+            _rotarr_reply -W "postgres redis"; return ;;
+        --severity)
+            _rotarr_reply -W "low medium high"; return ;;
         --sslmode)
             _rotarr_reply -W "disable allow prefer require verify-ca verify-full"
             return ;;
@@ -114,7 +121,7 @@ _rotarr()
             esac
             _rotarr_reply -W "$(_rotarr_services "$kind")"; return ;;
         -l | --length | -b | --bits | --user | --var | --host | --port | \
-        --dbname | --admin-user | -r | --recipient)
+        --dbname | --admin-user | -r | --recipient | --max-age | --explain)
             return ;;
     esac
 

@@ -155,7 +155,7 @@ bash_completes_every_option() {
 bash_completes_service_names() {
     local stack
 
-    stack=$(copy_example_stack)
+    stack=$(copy_example_stack "$(mktemp -u "$TEST_TMP/stack.XXXXXX")")
     bash_complete -C "$stack" postgres --service "" >"$OUT" &&
         assert_lines "$OUT" 1 &&
         assert_contains "$OUT" db &&
@@ -222,7 +222,7 @@ ZSHRC
 zsh_completes_service_name() {
     local stack
 
-    stack=$(copy_example_stack)
+    stack=$(copy_example_stack "$(mktemp -u "$TEST_TMP/stack.XXXXXX")")
     zsh_complete "rotarr -C $stack postgres --service " >"$OUT" &&
         assert_contains "$OUT" "--service db"
 }

@@ -61,6 +61,11 @@ valid_json() {
     fi
 }
 
+# fresh_stack: prints the path of a new copy of the example stack.
+fresh_stack() {
+    copy_example_stack "$(mktemp -u "$TEST_TMP/stack.XXXXXX")"
+}
+
 # have_services NAME: scripts/services' variables for NAME are set.
 # Under CI=true a missing server is a failure, as require_services has it.
 have_services() {
@@ -108,7 +113,7 @@ gen_bits_json() {
 inspect_example_json() {
     local stack
 
-    stack=$(copy_example_stack)
+    stack=$(fresh_stack)
     valid_json 0 inspect -C "$stack" inspect &&
         assert_contains "$OUT" '"kind":"postgres"' &&
         assert_contains "$OUT" '"kind":"url"'
@@ -135,7 +140,7 @@ inspect_null_image_and_warning_json() {
 invalid_document_fails() {
     local stack
 
-    stack=$(copy_example_stack)
+    stack=$(fresh_stack)
     expect_exit 0 "$ROTARR" -C "$stack" --json inspect &&
         sed 's/"kind":"postgres"/"kind":"mysql"/' "$OUT" \
             >"$TEST_TMP/broken.json" &&
@@ -147,7 +152,7 @@ invalid_document_fails() {
 redis_offline_plan_json() {
     local stack
 
-    stack=$(copy_example_stack)
+    stack=$(fresh_stack)
     valid_json 0 redis -C "$stack" -n redis --offline &&
         assert_contains "$OUT" '"mode":"enable"' &&
         assert_contains "$OUT" '"dry_run":true'
@@ -156,7 +161,7 @@ redis_offline_plan_json() {
 redis_offline_enable_json() {
     local stack
 
-    stack=$(copy_example_stack)
+    stack=$(fresh_stack)
     valid_json 0 redis -C "$stack" redis --offline &&
         assert_contains "$OUT" '"dry_run":false' &&
         assert_contains "$OUT" '"live":false'
@@ -208,7 +213,8 @@ pg_stack() {
 
     stack=$(copy_example_stack "$TEST_TMP/pg-$role")
     sed -i "s/^POSTGRES_PORT=.*/POSTGRES_PORT=$ROTARR_PGPORT/" "$stack/.env"
-    sed -i "s/POSTGRES_USER: app/POSTGRES_USER: $role/" "$stack/compose.yaml"
+    sed -i "s/POSTGRES_USER: app/POSTGRES_USER: $role/; s/POSTGRES_DB: app/POSTGRES_DB: $role/" \
+        "$stack/compose.yaml"
     password=$(sed -n 's/^POSTGRES_PASSWORD=//p' "$stack/.env")
     psql_super -v role="$role" -v pw="$password" >/dev/null <<'SQL'
 SET log_statement = 'none';
@@ -223,9 +229,9 @@ postgres_json() {
     local stack
 
     stack=$(pg_stack)
-    valid_json 0 postgres -C "$stack" -n postgres --dbname postgres &&
+    valid_json 0 postgres -C "$stack" -n postgres &&
         assert_contains "$OUT" '"dry_run":true' &&
-        valid_json 0 postgres -C "$stack" postgres --dbname postgres &&
+        valid_json 0 postgres -C "$stack" postgres &&
         assert_contains "$OUT" '"dry_run":false' &&
         assert_contains "$OUT" '"line":'
 }
@@ -237,7 +243,7 @@ postgres_adopt_json() {
     # The file gets a password that the server does not have.
     sed -i 's/idw61kWrzzhsf4zMkxmuLIhxralFeeNy/Pw8sLk2QnV5tRz7XcY4mB1dH6fJ9gA3e/g' \
         "$stack/.env"
-    expect_exit 0 "$ROTARR" -C "$stack" --json postgres --dbname postgres \
+    expect_exit 0 "$ROTARR" -C "$stack" --json postgres \
         --adopt --admin-user "$ROTARR_PGUSER" --admin-password-stdin \
         <"$ROTARR_PGPASSFILE" &&
         matches_schema postgres "$OUT" &&
@@ -252,7 +258,7 @@ resume_json() {
     stack=$(pg_stack)
     # expect_exit reports any death by a signal as a failure, so the
     # SIGKILL of the failpoint is checked here.
-    ROTARR_FAILPOINT='set' "$ROTARR" -C "$stack" postgres --dbname postgres \
+    ROTARR_FAILPOINT='set' "$ROTARR" -C "$stack" postgres \
         >/dev/null 2>&1 || status=$?
     if [ "$status" -ne 137 ]; then
         printf '  the failpoint after set ended rotarr with %s\n' \
@@ -275,10 +281,59 @@ options = {o["name"]: o["value"] for o in json.load(sys.stdin)}
 sys.exit(0 if options.get("failpoints") is True else 1)'
 }
 
+audit_json() {
+    local stack
+
+    stack=$(fresh_stack)
+    valid_json 1 audit -C "$stack" audit &&
+        assert_contains "$OUT" '"id":"db-no-password"' &&
+        valid_json 1 audit -C "$stack" audit --severity low &&
+        assert_contains "$OUT" '"severity":"low"'
+}
+
+audit_no_findings_json() {
+    local stack=$TEST_TMP/quiet
+
+    mkdir -p "$stack" &&
+        printf 'services:\n  web:\n    image: nginx:1\n' >"$stack/compose.yaml" &&
+        valid_json 0 audit -C "$stack" audit --severity high &&
+        assert_contains "$OUT" '"findings":[]'
+}
+
+status_offline_json() {
+    local stack
+
+    stack=$(fresh_stack)
+    valid_json 1 status -C "$stack" status --offline &&
+        assert_contains "$OUT" '"rotated":null' &&
+        assert_contains "$OUT" '"cannot-plan"'
+}
+
+rotate_plan_json() {
+    local stack
+
+    stack=$(fresh_stack)
+    valid_json 0 rotate -C "$stack" -n rotate &&
+        assert_contains "$OUT" '"action":"would-rotate"'
+}
+
+# After a rotation, status has its time and rotate has nothing to do.
+rotate_and_status_json() {
+    local stack
+
+    stack=$(pg_stack)
+    valid_json 0 rotate -C "$stack" rotate --only postgres &&
+        assert_contains "$OUT" '"action":"rotate"' &&
+        valid_json 0 status -C "$stack" status --only postgres &&
+        assert_match "$OUT" '"rotated":"[0-9-]+T[0-9:]+Z","age_days":0' &&
+        valid_json 0 rotate -C "$stack" rotate --only postgres &&
+        assert_contains "$OUT" '"exit":0}'
+}
+
 redis_live_plan_json() {
     local stack
 
-    stack=$(copy_example_stack)
+    stack=$(fresh_stack)
     valid_json 0 redis -C "$stack" -n redis \
         --host "${ROTARR_REDIS_HOST:-127.0.0.1}" --port "$ROTARR_REDIS_PORT"
 }
@@ -295,9 +350,14 @@ check "redis offline plan json" redis_offline_plan_json
 check "redis offline enable json" redis_offline_enable_json
 check "hook findings json" hook_findings_json
 check "hook no findings json" hook_no_findings_json
+check "audit json" audit_json
+check "audit no findings json" audit_no_findings_json
+check "status offline json" status_offline_json
+check "rotate plan json" rotate_plan_json
 if have_services postgres; then
     check "postgres rotation json" postgres_json
     check "postgres adopt json" postgres_adopt_json
+    check "rotate and status json" rotate_and_status_json
     if built_with_failpoints; then
         check "resume json" resume_json
     else
