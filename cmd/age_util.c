@@ -151,10 +151,10 @@ struct rotarr_secret *cmd_age_read_tty(const char *prompt,
 
 struct rotarr_secret *cmd_age_prompt(void *ctx, struct rotarr_error *err)
 {
-    int *asked = ctx;
+    int *prompted = ctx;
 
-    if (asked != NULL) {
-        *asked = 1;
+    if (prompted != NULL) {
+        *prompted = 1;
     }
     return cmd_age_read_tty("Enter passphrase: ", err);
 }
@@ -233,7 +233,8 @@ int cmd_age_keys_load(struct cmd_age_keys *keys, const char *const *paths,
     if (keys->ids == NULL) {
         return -1;
     }
-    rotarr_age_identities_set_prompt(keys->ids, cmd_age_prompt, &keys->asked);
+    rotarr_age_identities_set_prompt(keys->ids, cmd_age_prompt,
+                                     &keys->prompted);
     for (i = 0; i < count; i++) {
         if (rotarr_age_identities_add_file(keys->ids, paths[i], err) < 0) {
             return -1;
@@ -259,7 +260,7 @@ int cmd_age_keys_report(const struct cmd_age_keys *keys,
                         enum rotarr_age_failure failure)
 {
     if (failure == ROTARR_AGE_FAIL_NO_MATCH && keys->ids != NULL &&
-        !keys->asked &&
+        !keys->prompted &&
         keys->missing.code != ROTARR_OK &&
         rotarr_age_identities_count(keys->ids) == 0) {
         return cmd_report(&keys->missing);

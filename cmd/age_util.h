@@ -19,7 +19,7 @@
 struct rotarr_secret *cmd_age_read_tty(const char *prompt,
                                        struct rotarr_error *err);
 
-/* A rotarr_age_passphrase_fn that asks "Enter passphrase: " and sets
+/* A rotarr_age_passphrase_fn that prompts "Enter passphrase: " and sets
  * the int that ctx points to, when ctx is not NULL. */
 struct rotarr_secret *cmd_age_prompt(void *ctx, struct rotarr_error *err);
 
@@ -43,7 +43,7 @@ void cmd_age_close_input(struct rotarr_age_fd *file);
 struct cmd_age_keys {
     struct rotarr_age_identities *ids;
     struct rotarr_error missing; /* the default identity file is missing */
-    int asked;                   /* the passphrase prompt ran */
+    int prompted;                /* the passphrase prompt ran */
 };
 
 /*
@@ -69,8 +69,8 @@ void cmd_age_keys_release(struct cmd_age_keys *keys);
 
 /*
  * Reads the file at path into *out, decrypted with the default identities
- * (or a passphrase from the terminal) when it is an age file; *encrypted
- * tells which.  Returns 0, or the exit status after printing the error.
+ * (or a passphrase from the terminal) when it is an age file.  *encrypted
+ * is set to 1 for an age file and 0 otherwise.  Returns 0, or the exit status after printing the error.
  */
 int cmd_age_load_file(const char *path, struct rotarr_secret **out,
                       int *encrypted);

@@ -27,7 +27,8 @@
     "<file> atomically.  A missing <file> starts empty.  The temporary\n"  \
     "file is overwritten and removed on every exit path.\n"
 
-/* Where the plaintext lives while the editor runs. */
+/* State of one edit: the paths that contain plaintext while the editor
+ * runs, and the content before the edit. */
 struct edit_session {
     const char *target;
     struct rotarr_buf recipients;

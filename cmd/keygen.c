@@ -175,7 +175,7 @@ static int convert(const struct keygen_options *o)
 
 out:
     if (ret < 0 && err.code == ROTARR_EUSAGE) {
-        err.code = ROTARR_EFILE; /* the input holds no usable identity */
+        err.code = ROTARR_EFILE; /* the input has no usable identity */
     }
     if (cmd_age_output_finish(&output, ret == 0, &err) < 0) {
         ret = -1;

@@ -10,12 +10,12 @@
  * so memory use does not grow with the input.  Output keeps the input's
  * order, and decryption releases a chunk only after its tag verifies.
  *
- * Every function returns -1 (or NULL) with err set on failure.  The codes
- * are ROTARR_EDECRYPT when the data cannot be decrypted (no identity
- * matched, a wrong passphrase, a damaged or tampered file, a file that is
- * not age), ROTARR_EFILE when a file cannot be read or written, and
- * ROTARR_EUSAGE for an invalid key, recipient or request.  Messages never
- * contain key material.
+ * Every function returns -1 (or NULL) with err set on failure.  The code
+ * is ROTARR_EDECRYPT when the data cannot be decrypted: no identity
+ * matched, a wrong passphrase, a damaged or tampered file, or a file that
+ * is not age.  It is ROTARR_EFILE when a file cannot be read, parsed or
+ * written, and ROTARR_EUSAGE for an invalid key, recipient or request
+ * given directly.  Messages never contain key material.
  *
  * libsodium must be initialised first (rotarr_secret_init).
  */
@@ -55,7 +55,7 @@
 /* Largest identity or recipients file, as in age. */
 #define ROTARR_AGE_KEY_FILE_MAX ((size_t)16 << 20)
 
-/* Longest passphrase read for scrypt. */
+/* Maximum length of a passphrase read for scrypt. */
 #define ROTARR_AGE_PASSPHRASE_MAX 1024
 
 /* Size of a buffer for an "age1..." recipient and its NUL. */
@@ -65,8 +65,8 @@
 #define ROTARR_AGE_RECIPIENTS_FILE ".rotarr/recipients"
 
 /*
- * Where bytes come from: read stores up to len bytes at buf and returns
- * their count, 0 at the end of the input, or -1 with err set.
+ * Input of bytes: read stores up to len bytes at buf and returns their
+ * count, 0 at the end of the input, or -1 with err set.
  */
 struct rotarr_age_source {
     ssize_t (*read)(void *ctx, void *buf, size_t len,
@@ -74,7 +74,7 @@ struct rotarr_age_source {
     void *ctx;
 };
 
-/* Where bytes go: write takes all len bytes, or returns -1 with err set. */
+/* Output of bytes: write takes all len bytes, or returns -1 with err set. */
 struct rotarr_age_sink {
     int (*write)(void *ctx, const void *bytes, size_t len,
                  struct rotarr_error *err);
@@ -130,9 +130,9 @@ int rotarr_age_recipients_add_file(struct rotarr_age_recipients *recipients,
 /*
  * Adds a passphrase recipient with the given scrypt work factor (1 to
  * ROTARR_AGE_SCRYPT_MAX_WORK_FACTOR; ROTARR_AGE_SCRYPT_WORK_FACTOR is
- * age's).  The passphrase is copied; an empty one is rejected.  age
+ * age's).  The passphrase is copied, and an empty one is rejected.  age
  * requires a passphrase to be the only recipient, so encryption fails
- * when the list holds anything else.
+ * when the list contains anything else.
  */
 int rotarr_age_recipients_add_passphrase(
     struct rotarr_age_recipients *recipients,
@@ -170,11 +170,14 @@ struct rotarr_age_identities *rotarr_age_identities_new(
  *     as in age), with the same comment and line-ending rules as a
  *     recipients file;
  *   - an unencrypted OpenSSH ed25519 private key
- *     ("-----BEGIN OPENSSH PRIVATE KEY-----").
- * Post-quantum and plugin identities, encrypted or non-ed25519 SSH keys,
- * recipients given as identities and passphrase-encrypted identity files
- * are rejected with a message that says which (ROTARR_EUSAGE), and so is
- * a file that holds no identity.
+ *     ("-----BEGIN OPENSSH PRIVATE KEY-----");
+ *   - either of these encrypted with a passphrase (an age file, binary or
+ *     armored), as age reads them.  The passphrase comes from the prompt
+ *     set with rotarr_age_identities_set_prompt, which must be set first.
+ * Post-quantum and plugin identities, encrypted or non-ed25519 SSH keys
+ * and recipients given as identities are rejected with a message that
+ * names the kind (ROTARR_EUSAGE).  So is a file that contains no
+ * identity.
  */
 int rotarr_age_identities_add_text(struct rotarr_age_identities *ids,
                                    const char *text, size_t len,
@@ -182,8 +185,8 @@ int rotarr_age_identities_add_text(struct rotarr_age_identities *ids,
                                    struct rotarr_error *err)
     ROTARR_MUST_CHECK;
 
-/* Reads the file at path (at most ROTARR_AGE_KEY_FILE_MAX bytes, UTF-8)
- * and adds its identities as rotarr_age_identities_add_text does. */
+/* Reads the file at path (at most ROTARR_AGE_KEY_FILE_MAX bytes) and adds
+ * its identities as rotarr_age_identities_add_text does. */
 int rotarr_age_identities_add_file(struct rotarr_age_identities *ids,
                                    const char *path,
                                    struct rotarr_error *err)
@@ -207,10 +210,10 @@ int rotarr_age_identities_add_passphrase(
     ROTARR_MUST_CHECK;
 
 /*
- * Sets the function asked for a passphrase when a file is encrypted with
- * one and none of the passphrases added opens it.  It is called at most
- * once per decryption, and only after the header has been read and
- * checked.
+ * Sets the function that supplies a passphrase when a file is encrypted
+ * with one and none of the passphrases added opens it.  rotarr_age_decrypt
+ * calls it at most once, and only after the header has been read and its
+ * passphrase stanza checked.
  */
 void rotarr_age_identities_set_prompt(struct rotarr_age_identities *ids,
                                       rotarr_age_passphrase_fn prompt,
@@ -254,7 +257,7 @@ int rotarr_age_encrypt(const struct rotarr_age_recipients *recipients,
                        struct rotarr_error *err)
     ROTARR_MUST_CHECK;
 
-/* Where decryption stopped, from the outermost layer to the innermost. */
+/* Layer at which decryption stopped, from the outermost to the innermost. */
 enum rotarr_age_failure {
     ROTARR_AGE_OK,
     ROTARR_AGE_FAIL_IO,       /* reading in or writing out failed */
@@ -268,15 +271,16 @@ enum rotarr_age_failure {
 /*
  * Decrypts the age file in with the first identity that opens one of its
  * stanzas, and writes the plaintext to out.  The file is read as armor
- * when it starts with "-----" after up to 1024 bytes of whitespace, or
- * always with ROTARR_AGE_ARMOR in flags; as binary otherwise.
+ * when it starts with "-----" after up to 1024 bytes of whitespace, and
+ * always when flags has ROTARR_AGE_ARMOR.  Otherwise it is read as binary.
  *
  * Plaintext reaches out one chunk at a time, and only after that chunk's
- * tag verified, so a payload that fails part-way leaves out holding the
- * chunks before the failure: a caller that must not keep a partial
- * result writes to a temporary file (rotarr_age_outfile_open) or a
- * buffer it drops.  When failure is not NULL it receives where the
- * decryption stopped (ROTARR_AGE_OK on success).
+ * tag verified.  A payload that fails part-way therefore leaves out with
+ * the chunks before the failure.  A caller that must not keep a partial
+ * result writes to a temporary file (rotarr_age_outfile_open) or to a
+ * buffer that it drops on failure.  When failure is not NULL, it
+ * receives the layer where decryption stopped (ROTARR_AGE_OK on
+ * success).
  */
 int rotarr_age_decrypt(const struct rotarr_age_identities *ids,
                        const struct rotarr_age_source *in,
@@ -320,10 +324,11 @@ struct rotarr_secret *rotarr_age_decrypt_buf(
 /*
  * Decrypts the age file at path (at most ROTARR_FILE_MAX bytes) with ids
  * and stores the plaintext in *out, a new secret for the caller to free.
- * Returns 0, or -1 with err set and *out NULL: ROTARR_EFILE when the file
- * cannot be read, ROTARR_EDECRYPT when it cannot be decrypted; the
- * message names path.  For ids, use rotarr_age_identities_add_default
- * (plus a prompt for passphrase-encrypted files).
+ * Returns 0, or -1 with err set and *out NULL.  The code is ROTARR_EFILE
+ * when the file cannot be read and ROTARR_EDECRYPT when it cannot be
+ * decrypted, and the message names path.  For ids, use
+ * rotarr_age_identities_add_default, plus a prompt for
+ * passphrase-encrypted files.
  */
 int rotarr_age_decrypt_file_to_buf(const char *path,
                                    const struct rotarr_age_identities *ids,

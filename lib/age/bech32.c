@@ -148,7 +148,10 @@ static int text_case(const char *text, size_t len)
         lower |= text[i] >= 'a' && text[i] <= 'z';
         upper |= text[i] >= 'A' && text[i] <= 'Z';
     }
-    return lower && upper ? 0 : upper ? 2 : 1;
+    if (lower && upper) {
+        return 0;
+    }
+    return upper ? 2 : 1;
 }
 
 /* Converts the 5-bit groups of text (checksum excluded) to bytes. */

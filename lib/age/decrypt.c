@@ -1,8 +1,9 @@
 /*
- * Decryption in the order that decides which failure is reported: the
- * armor and header grammar first, then the identities (a malformed
- * stanza addressed to one of them is a header failure, a tag that does
- * not verify is "not mine"), then the header MAC, then the payload.
+ * Decryption in the order that decides which failure is reported.  The
+ * armor and header grammar come first, then the identities, then the
+ * header MAC, then the payload.  A malformed stanza addressed to one of
+ * the identities is a header failure, but a wrapped key whose tag does
+ * not verify only means that the stanza is for someone else.
  */
 #include "rotarr/compat.h"
 
@@ -32,8 +33,8 @@ static enum age_unwrap unwrap(const struct age_identity *id,
 
 /*
  * Returns the passphrase stanza of the header, or NULL when it has none.
- * A passphrase stanza must be alone, as age requires: otherwise anyone
- * who knows the passphrase could learn which other keys open the file.
+ * A passphrase stanza must be alone, as age requires, because otherwise
+ * anyone with the passphrase could learn which other keys open the file.
  */
 static const struct age_stanza *scrypt_stanza(const struct age_header *h,
                                               int *invalid,

@@ -1,9 +1,9 @@
 /*
- * The age header: the version line, one or more stanzas ("-> " argument
- * lines, then base64 body lines of 64 columns ending with a shorter
- * one), and the MAC line.  Parsing is strict (canonical base64, single
- * spaces, printable ASCII), so the raw bytes that the MAC covers are the
- * ones a re-encoding would produce.
+ * The age header: the version line, one or more stanzas and the MAC
+ * line.  A stanza is a "-> " argument line, then base64 body lines of 64
+ * columns that end with a shorter one.  Parsing is strict (canonical
+ * base64, single spaces, printable ASCII), so the raw bytes that the MAC
+ * covers are the ones a re-encoding would produce.
  */
 #include "rotarr/compat.h"
 
@@ -343,8 +343,8 @@ static void header_mac(const struct rotarr_buf *raw,
 
 /*
  * Writes the header of stanzas (added with age_stanza_add) and its MAC
- * under file_key to out.  The stanza lines built at add time hold the
- * arguments joined by spaces.
+ * under file_key to out.  Each stanza line, built by age_stanza_add,
+ * contains the arguments joined by spaces.
  */
 int age_header_write(struct age_header *header,
                      const unsigned char file_key[AGE_FILE_KEY_SIZE],

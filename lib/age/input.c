@@ -1,8 +1,8 @@
 /*
  * Reading an age file: a buffer over the source and, for an armored
- * file, the strict PEM decoding that age applies (RFC 7468 with LF or
- * CRLF line ends, 64-column lines of padded canonical base64, and only
- * whitespace around the BEGIN and END lines).
+ * file, the strict PEM decoding that age applies.  That is RFC 7468 with
+ * LF or CRLF line ends and 64-column lines of padded canonical base64,
+ * with only whitespace around the BEGIN and END lines.
  */
 #include "rotarr/compat.h"
 

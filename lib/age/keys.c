@@ -1,8 +1,9 @@
 /*
- * Lists of recipients and identities, and the text files that hold them:
- * one entry a line, empty lines and lines whose first byte is '#'
- * skipped, one CR before each line break ignored, nothing else trimmed
- * (a trailing space makes a key invalid, as in age).
+ * Lists of recipients and identities, and the text files that contain
+ * them.  A file has one entry a line.  Empty lines and lines whose first
+ * byte is '#' are skipped, and one CR before each line break is ignored.
+ * Nothing else is trimmed, so a trailing space makes a key invalid, as
+ * in age.
  */
 #include "rotarr/compat.h"
 
@@ -15,7 +16,7 @@
 #include "age_private.h"
 #include "rotarr/fileio.h"
 
-/* Longest line of a recipients file, as in age. */
+/* Maximum length of a recipients file line, as in age. */
 #define RECIPIENT_LINE_MAX 8192
 
 #define PEM_PREFIX "-----BEGIN "
@@ -226,7 +227,7 @@ int rotarr_age_recipients_add_file(struct rotarr_age_recipients *recipients,
     free(text);
     file_error_code(ret, err);
     if (ret == 0 && file.added == 0) {
-        ret = rotarr_error_set(err, ROTARR_EFILE, "'%s' holds no "
+        ret = rotarr_error_set(err, ROTARR_EFILE, "'%s' contains no "
                                "recipients; add one 'age1...' or "
                                "'ssh-ed25519 ...' line", path);
     }
@@ -327,10 +328,53 @@ static int add_identity_line(void *ctx, const char *line, size_t len,
     return age_identity_push(file->list, &id, err);
 }
 
-int rotarr_age_identities_add_text(struct rotarr_age_identities *ids,
-                                   const char *text, size_t len,
-                                   const char *name,
-                                   struct rotarr_error *err)
+static int add_key_text(struct rotarr_age_identities *ids, const char *text,
+                        size_t len, const char *name, int nested,
+                        struct rotarr_error *err);
+
+/*
+ * Adds the identities of a passphrase-encrypted identity file, as age
+ * reads them: the passphrase comes from the prompt.
+ */
+static int add_encrypted(struct rotarr_age_identities *ids, const char *text,
+                         size_t len, const char *name,
+                         struct rotarr_error *err)
+{
+    struct rotarr_age_identities *inner;
+    struct rotarr_secret *plain = NULL;
+    int ret = -1;
+
+    if (ids->prompt == NULL) {
+        return rotarr_error_set(err, ROTARR_EUSAGE, "'%s' is an encrypted "
+                                "identity file and no passphrase can be "
+                                "asked for; give the unencrypted key file",
+                                name);
+    }
+    inner = rotarr_age_identities_new(err);
+    if (inner == NULL) {
+        return -1;
+    }
+    rotarr_age_identities_set_prompt(inner, ids->prompt, ids->prompt_ctx);
+    plain = rotarr_age_decrypt_buf(inner, text, len, NULL, err);
+    if (plain == NULL) {
+        rotarr_error_prefix(err, "cannot decrypt the identity file '%s'",
+                            name);
+        goto out;
+    }
+    ret = add_key_text(ids, rotarr_secret_data(plain),
+                       rotarr_secret_len(plain), name, 1, err);
+
+out:
+    rotarr_secret_free(plain);
+    rotarr_age_identities_free(inner);
+    return ret;
+}
+
+/* nested is set for the content of an encrypted identity file, which
+ * must not be encrypted again. */
+static int add_key_text(struct rotarr_age_identities *ids, const char *text,
+                        size_t len, const char *name, int nested,
+                        struct rotarr_error *err)
 {
     struct file_ctx file = { name, ids, 0 };
     struct age_identity id;
@@ -341,28 +385,35 @@ int rotarr_age_identities_add_text(struct rotarr_age_identities *ids,
         }
         return age_identity_push(ids, &id, err);
     }
+    if (rotarr_age_is_encrypted(text, len)) {
+        if (nested) {
+            return rotarr_error_set(err, ROTARR_EUSAGE, "'%s' is encrypted "
+                                    "twice", name);
+        }
+        return add_encrypted(ids, text, len, name, err);
+    }
     if (starts_with(text, len, PEM_PREFIX)) {
         return rotarr_error_set(err, ROTARR_EUSAGE, "'%s': unsupported key "
                                 "file; age identity files and unencrypted "
                                 "OpenSSH ed25519 keys are supported", name);
     }
-    if (rotarr_age_is_encrypted(text, len)) {
-        /* NEEDSWORK: age can read an identity file that is itself
-         * encrypted with a passphrase; rotarr asks the user to decrypt it
-         * instead. */
-        return rotarr_error_set(err, ROTARR_EUSAGE, "'%s' is an encrypted "
-                                "identity file, which rotarr cannot read; "
-                                "give the unencrypted key file", name);
-    }
     if (each_line(text, len, add_identity_line, &file, err) < 0) {
         return -1;
     }
     if (file.added == 0) {
-        return rotarr_error_set(err, ROTARR_EUSAGE, "'%s' holds no "
+        return rotarr_error_set(err, ROTARR_EUSAGE, "'%s' contains no "
                                 "identities (AGE-SECRET-KEY-1... lines)",
                                 name);
     }
     return 0;
+}
+
+int rotarr_age_identities_add_text(struct rotarr_age_identities *ids,
+                                   const char *text, size_t len,
+                                   const char *name,
+                                   struct rotarr_error *err)
+{
+    return add_key_text(ids, text, len, name, 0, err);
 }
 
 int rotarr_age_identities_add_file(struct rotarr_age_identities *ids,
@@ -373,7 +424,8 @@ int rotarr_age_identities_add_file(struct rotarr_age_identities *ids,
     size_t len;
     int ret;
 
-    if (rotarr_file_read(path, ROTARR_READ_UTF8, &text, &len, err) < 0) {
+    /* Not ROTARR_READ_UTF8: an encrypted identity file may be binary. */
+    if (rotarr_file_read(path, 0, &text, &len, err) < 0) {
         return -1;
     }
     ret = rotarr_age_identities_add_text(ids, text, len, path, err);

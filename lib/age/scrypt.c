@@ -133,7 +133,7 @@ int age_scrypt_wrap(const struct age_recipient *rcpt,
     unsigned char body[AGE_WRAPPED_SIZE];
     char salt_text[24], work_factor[8];
     const char *args[3] = { "scrypt", salt_text, work_factor };
-    int ret = -1;
+    int n, ret = -1;
 
     randombytes_buf(salt, sizeof(salt));
     if (derive(rcpt->passphrase, salt, rcpt->work_factor, key, err) < 0) {
@@ -141,7 +141,11 @@ int age_scrypt_wrap(const struct age_recipient *rcpt,
     }
     age_body_seal(key, file_key, body);
     rotarr_age_b64_encode(salt, sizeof(salt), 0, salt_text);
-    snprintf(work_factor, sizeof(work_factor), "%d", rcpt->work_factor);
+    n = snprintf(work_factor, sizeof(work_factor), "%d", rcpt->work_factor);
+    if (n < 0 || (size_t)n >= sizeof(work_factor)) {
+        rotarr_error_set(err, ROTARR_EUSAGE, "invalid scrypt work factor");
+        goto out;
+    }
     ret = age_stanza_add(header, args, 3, body, sizeof(body), err);
 
 out:

@@ -1,6 +1,6 @@
 /*
  * The STREAM payload: 64 KiB chunks, each sealed with ChaCha20-Poly1305
- * under the payload key and a nonce of an 11-byte big-endian chunk
+ * under the payload key.  A chunk's nonce is an 11-byte big-endian chunk
  * counter and a final-chunk flag.
  *
  * Chunks are independent, so worker threads seal or open them while the
@@ -89,7 +89,10 @@ static unsigned worker_count(void)
     if (n == 0) {
         n = sysconf(_SC_NPROCESSORS_ONLN);
     }
-    return n < 1 ? 1 : n > MAX_WORKERS ? MAX_WORKERS : (unsigned)n;
+    if (n < 1) {
+        return 1;
+    }
+    return n > MAX_WORKERS ? MAX_WORKERS : (unsigned)n;
 }
 
 void age_payload_key(const unsigned char file_key[AGE_FILE_KEY_SIZE],
@@ -143,7 +146,7 @@ static int open_chunk(const struct pipeline *p, struct slot *s, int final)
 
 /*
  * A full-size chunk may be a middle chunk or the final one, so it is
- * tried as both; a shorter one can only be final, and only the first
+ * tried as both.  A shorter one can only be final, and only the first
  * chunk may be final and empty.
  */
 static void open_any_chunk(const struct pipeline *p, struct slot *s)
@@ -436,7 +439,7 @@ static int pipeline_init(struct pipeline *p, const unsigned char *key,
 static void pipeline_release(struct pipeline *p)
 {
     stop_workers(p);
-    /* The buffers held plaintext. */
+    /* The buffers contained plaintext. */
     sodium_memzero(p->buffers, p->buffers_size);
     sodium_memzero(p->key, sizeof(p->key));
     free(p->buffers);

@@ -139,8 +139,9 @@ enum age_unwrap age_x25519_unwrap(const struct age_identity *id,
                          "32-byte share and a 32-byte body expected");
         return AGE_UNWRAP_ERROR;
     }
-    /* An all-zero shared secret means a low-order share: whoever wrote
-     * the stanza can know the key, so it is an error, not a mismatch. */
+    /* An all-zero shared secret means a low-order share.  The writer of
+     * the stanza can then predict the key, so it is an error, not a
+     * mismatch. */
     if (crypto_scalarmult(shared, (const unsigned char *)
                           rotarr_secret_data(id->secret), share) != 0) {
         rotarr_error_set(err, ROTARR_EDECRYPT, "invalid X25519 stanza: "

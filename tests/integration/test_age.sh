@@ -1,10 +1,10 @@
 #!/bin/bash
-# The age verbs against the reference implementation: files made by
-# 'rotarr encrypt' decrypt with age 1.1.1 and the other way round (sizes
-# around the 64 KiB chunk, several recipients, ssh-ed25519, armor,
-# passphrases typed on a pseudo-terminal), every kind of bad input with
-# its exit status, 'keygen', 'exec' and 'edit' on an encrypted stack,
-# and the testkit vectors through the command line.
+# The age verbs against the reference implementation.  Files made by
+# 'rotarr encrypt' decrypt with age 1.1.1 and the other way round, for
+# sizes around the 64 KiB chunk, several recipients, ssh-ed25519, armor
+# and passphrases typed on a pseudo-terminal.  Every kind of bad input
+# is checked with its exit status.  Also 'keygen', 'exec' and 'edit' on
+# an encrypted stack, and the testkit vectors through the command line.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -197,6 +197,14 @@ scrypt_from_age() {
             "$WORK/pass.a.age" &&
         ! grep -qF "$PASS" "$TRANSCRIPT" &&
         same "$plain" "$WORK/pass.back2"
+}
+
+# An identity file that age encrypted with a passphrase.
+encrypted_identity_file() {
+    pty_run "$PASS" age -p -o "$WORK/key1.age" "$WORK/key1" &&
+        pty_run "$PASS" "$ROTARR" decrypt -i "$WORK/key1.age" \
+            -o "$WORK/encrypted-id.out" "$WORK/plain-1.age" &&
+        same "$WORK/plain-1" "$WORK/encrypted-id.out"
 }
 
 # Passphrases come only from a terminal: without one, encryption stops.
@@ -458,8 +466,10 @@ edit_failing_editor_keeps_file() {
 memory_is_constant() {
     local small large enc_small enc_large dec_small dec_large
 
-    [ -x /usr/bin/time ] || { printf '  /usr/bin/time is missing\n' >&2;
-                              return 1; }
+    if [ ! -x /usr/bin/time ]; then
+        printf '  /usr/bin/time is missing\n' >&2
+        return 1
+    fi
     head -c 1048576 /dev/urandom >"$WORK/mem-small"
     head -c 67108864 /dev/zero >"$WORK/mem-large"
     for small in small large; do
@@ -551,6 +561,7 @@ check "ssh-ed25519 both ways" ssh_ed25519_both_ways
 check "armor both ways" armor_both_ways
 check "passphrase, rotarr to age" scrypt_to_age
 check "passphrase, age to rotarr" scrypt_from_age
+check "passphrase-encrypted identity file" encrypted_identity_file
 check "passphrase needs a terminal" passphrase_needs_terminal
 check "passphrases must match" passphrases_must_match
 check "binary output refused on a terminal" binary_output_refused_on_terminal

@@ -1,7 +1,7 @@
 /*
  * Unit tests of the age building blocks (rotarr/age_format.h): strict
- * base64, Bech32 and HKDF-SHA-256, with known answers from their
- * specifications.  main() also runs the suites of test_age_keys.c,
+ * base64, Bech32 and HKDF-SHA-256, checked against the test vectors of
+ * their specifications.  main() also runs the suites of test_age_keys.c,
  * test_age_stream.c and test_age_vectors.c.
  */
 #include "rotarr/compat.h"

@@ -248,9 +248,10 @@ START_TEST(test_identities__name_unsupported_kinds)
         { "AGE-PLUGIN-YUBIKEY-1QQQQ\n", "plugin" },
         { "age1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq\n",
           "recipient, not an identity" },
-        { "# only a comment\n", "holds no identities" },
+        { "# only a comment\n", "contains no identities" },
         { "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n", "unsupported key file" },
-        { "age-encryption.org/v1\n-> scrypt x 18\n", "encrypted identity" },
+        { "age-encryption.org/v1\n-> scrypt x 18\n", "no passphrase can be "
+          "asked for" },
     };
     struct rotarr_error err = ROTARR_ERROR_INIT;
     struct rotarr_age_identities *ids;
@@ -263,6 +264,46 @@ START_TEST(test_identities__name_unsupported_kinds)
                       "case %zu: %s", i, err.msg);
         rotarr_age_identities_free(ids);
     }
+}
+END_TEST
+
+static char key_passphrase[] = "key file passphrase";
+
+static struct rotarr_secret *key_prompt(void *ctx, struct rotarr_error *err)
+{
+    return rotarr_secret_new(ctx, strlen(ctx), err);
+}
+
+/* An identity file encrypted with a passphrase, as age reads it. */
+START_TEST(test_identities__read_passphrase_encrypted_file)
+{
+    struct rotarr_error err = ROTARR_ERROR_INIT;
+    struct rotarr_age_identities *ids = new_ids();
+    struct rotarr_age_recipients *r = new_recipients();
+    struct rotarr_secret *pass = rotarr_secret_new(key_passphrase,
+                                                   strlen(key_passphrase),
+                                                   &err);
+    char recipient[ROTARR_AGE_RECIPIENT_SIZE];
+    struct rotarr_secret *key = new_key(recipient);
+    struct rotarr_buf encrypted = ROTARR_BUF_INIT;
+    static char wrong[] = "wrong";
+
+    ck_assert_int_eq(rotarr_age_recipients_add_passphrase(r, pass, 10, &err),
+                     0);
+    test_encrypt(r, rotarr_secret_data(key), rotarr_secret_len(key),
+                 ROTARR_AGE_ARMOR, &encrypted);
+    rotarr_age_identities_set_prompt(ids, key_prompt, wrong);
+    ck_assert_int_lt(add_text(ids, encrypted.data, &err), 0);
+    ck_assert_msg(strstr(err.msg, "incorrect passphrase") != NULL, "%s",
+                  err.msg);
+    rotarr_age_identities_set_prompt(ids, key_prompt, key_passphrase);
+    ck_assert_int_eq(add_text(ids, encrypted.data, &err), 0);
+    ck_assert_uint_eq(rotarr_age_identities_count(ids), 1);
+    rotarr_buf_release(&encrypted);
+    rotarr_secret_free(key);
+    rotarr_secret_free(pass);
+    rotarr_age_recipients_free(r);
+    rotarr_age_identities_free(ids);
 }
 END_TEST
 
@@ -334,7 +375,7 @@ START_TEST(test_identities__default_falls_back_to_home)
     unsetenv("SOPS_AGE_KEY_FILE");
     unsetenv("XDG_CONFIG_HOME");
     ck_assert_int_eq(setenv("HOME", root, 1), 0);
-    /* Missing: 1 and a message that says where to put the key. */
+    /* Missing: 1, and a message with the path to put the key at. */
     ck_assert_int_eq(rotarr_age_identities_add_default(ids, &err), 1);
     ck_assert_ptr_nonnull(strstr(err.msg, "/.config/sops/age/keys.txt"));
     ck_assert_int_eq(mkdir(in_root(".config"), 0700), 0);
@@ -446,7 +487,7 @@ START_TEST(test_recipients__reject_file_without_recipients)
     write_text(in_root("recipients"), "# nobody yet\n\n");
     ck_assert_int_lt(rotarr_age_recipients_add_file(r, in_root("recipients"),
                                                     &err), 0);
-    ck_assert_ptr_nonnull(strstr(err.msg, "holds no recipients"));
+    ck_assert_ptr_nonnull(strstr(err.msg, "contains no recipients"));
     write_text(in_root("recipients"), "# one bad line\nage1bad\n");
     ck_assert_int_lt(rotarr_age_recipients_add_file(r, in_root("recipients"),
                                                     &err), 0);
@@ -699,6 +740,8 @@ Suite *age_keys_suite(void)
                    test_identities__read_several_keys_crlf_and_comments);
     tcase_add_test(identities, test_identities__reject_invalid_lines);
     tcase_add_test(identities, test_identities__name_unsupported_kinds);
+    tcase_add_test(identities,
+                   test_identities__read_passphrase_encrypted_file);
     tcase_add_test(identities, test_identities__read_openssh_ed25519_key);
     tcase_add_test(identities, test_identities__reject_other_ssh_keys);
     tcase_add_test(identities,

@@ -1,8 +1,9 @@
 /*
- * Unit tests of encryption and decryption through the public API: round
- * trips over chunk boundaries with one or several worker threads and
- * short reads, the armor's line layout, and every way a file can be
- * damaged, with the plaintext released before the failure.
+ * Unit tests of encryption and decryption through the public API.  They
+ * cover round trips over chunk boundaries with one or several worker
+ * threads and short reads, and the armor's line layout.  They also cover
+ * each way a file can be damaged, with the plaintext released before
+ * the failure.
  */
 #include "rotarr/compat.h"
 
