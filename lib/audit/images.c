@@ -104,6 +104,9 @@ const struct audit_image *audit_image_lookup(const char *image)
     size_t i;
 
     image_repository(image, repo, sizeof(repo), &name);
+    if (strncmp(name, "arch-", 5) == 0) {
+        name += 5; /* binhex/arch-sonarr */
+    }
     for (i = 0; i < sizeof(images) / sizeof(images[0]); i++) {
         if (strcmp(images[i].name, name) == 0) {
             return &images[i];
