@@ -14,9 +14,12 @@
 struct rotarr_secret;
 
 /*
- * Initialises libsodium and sets RLIMIT_CORE to 0, so that a crash while
- * a secret is in memory writes no core file.  Returns 0, or -1 with err
- * set.  Safe to call more than once.
+ * Initialises libsodium, sets RLIMIT_CORE to 0 so that a crash while a
+ * secret is in memory writes no core file, and marks the process as not
+ * dumpable (PR_SET_DUMPABLE), so that no other process of the same user
+ * can attach to it or read its memory.  Child processes are dumpable
+ * again after exec.  Returns 0, or -1 with err set.  Safe to call more
+ * than once.
  */
 int rotarr_secret_init(struct rotarr_error *err);
 

@@ -1,6 +1,7 @@
 #include "rotarr/compat.h"
 
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 
 #include <sodium.h>
@@ -23,6 +24,13 @@ int rotarr_secret_init(struct rotarr_error *err)
     if (setrlimit(RLIMIT_CORE, &no_core) != 0) {
         return rotarr_error_set(err, ROTARR_EFILE,
                                 "cannot turn off core dumps");
+    }
+    /* Also keeps other processes of the same user from reading our
+     * memory through ptrace or /proc/PID/mem, and makes /proc/PID/environ
+     * readable by root only. */
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+        return rotarr_error_set(err, ROTARR_EFILE,
+                                "cannot mark the process as not dumpable");
     }
     return 0;
 }
