@@ -1,5 +1,6 @@
 #include "rotarr/compat.h"
 
+#include <cpuid.h>
 #include <immintrin.h>
 #include <stdint.h>
 
@@ -68,12 +69,15 @@ int guard_sha1_blocks_fast(uint32_t state[5], const unsigned char *blocks,
                            size_t count)
 {
     static int supported = -1;
+    unsigned a, b, c, d;
 
+    /* cpuid rather than __builtin_cpu_supports("sha"), which clang
+     * before 16 does not know. */
     if (supported < 0) {
-        __builtin_cpu_init();
-        supported = __builtin_cpu_supports("sha") &&
-                    __builtin_cpu_supports("sse4.1") &&
-                    __builtin_cpu_supports("ssse3");
+        supported = __get_cpuid(1, &a, &b, &c, &d) &&
+                    (c & bit_SSE4_1) && (c & bit_SSSE3) &&
+                    __get_cpuid_count(7, 0, &a, &b, &c, &d) &&
+                    (b & bit_SHA);
     }
     if (!supported) {
         return 0;
