@@ -147,7 +147,8 @@ const char *rotarr_dotenv_bytes(const struct rotarr_dotenv *env, size_t *len);
  * that Compose reads back exactly the len bytes at value.
  *
  * The current quoting style is kept when it can carry the value: bare
- * text when every byte is one of [A-Za-z0-9_.~+=,/:@%-], double quotes
+ * text when the value is not empty and every byte is one of
+ * [A-Za-z0-9_.~+=,/:@%-], double quotes
  * when the value contains no '$'.  A value with a line break goes in
  * double quotes with \n, \r, \\, \", \$ escapes, and so does one that
  * single quotes cannot carry (a backslash right before a quote or at the

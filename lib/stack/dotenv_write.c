@@ -12,10 +12,15 @@ static int is_bare_byte(unsigned char c)
            (c >= '0' && c <= '9') || memchr("_.~+=,/:@%-", c, 11) != NULL;
 }
 
+/* An empty value is never bare: written before " # comment", the blanks
+ * after '=' would be skipped and the comment read as the value. */
 static int is_bare(const char *value, size_t len)
 {
     size_t i;
 
+    if (len == 0) {
+        return 0;
+    }
     for (i = 0; i < len; i++) {
         if (!is_bare_byte((unsigned char)value[i])) {
             return 0;

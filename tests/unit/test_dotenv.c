@@ -1013,7 +1013,7 @@ START_TEST(test_dotenv__encode_keeps_style_when_possible)
     assert_encoding("s3cretPW", ROTARR_QUOTE_SINGLE, "'s3cretPW'");
     assert_encoding("s3cretPW", ROTARR_QUOTE_DOUBLE, "\"s3cretPW\"");
     assert_encoding("a b#c", ROTARR_QUOTE_DOUBLE, "\"a b#c\"");
-    assert_encoding("", ROTARR_QUOTE_NONE, "");
+    assert_encoding("", ROTARR_QUOTE_NONE, "''");
 }
 END_TEST
 
