@@ -57,7 +57,8 @@ static int looks_numeric(const char *s, size_t len)
 }
 
 /* Returns 1 when s holds a byte that only double quotes can carry: a
- * control character or one of the Unicode line breaks or the BOM. */
+ * control character (C0 or C1), one of the Unicode line breaks, the BOM,
+ * or U+FFFE or U+FFFF, which a YAML reader refuses as they are. */
 static int needs_double(const char *s, size_t len)
 {
     const unsigned char *u = (const unsigned char *)s;
@@ -67,8 +68,12 @@ static int needs_double(const char *s, size_t len)
         if (u[i] < 0x20 || u[i] == 0x7F) {
             return 1;
         }
-        if (u[i] == 0xC2 && i + 1 < len && u[i + 1] == 0x85) {
-            return 1; /* NEL */
+        if (u[i] == 0xC2 && i + 1 < len && u[i + 1] <= 0x9F) {
+            return 1; /* C1 controls, NEL among them */
+        }
+        if (u[i] == 0xEF && i + 2 < len && u[i + 1] == 0xBF &&
+            u[i + 2] >= 0xBE) {
+            return 1; /* U+FFFE, U+FFFF */
         }
         if (u[i] == 0xE2 && i + 2 < len && u[i + 1] == 0x80 &&
             (u[i + 2] == 0xA8 || u[i + 2] == 0xA9)) {
@@ -159,6 +164,15 @@ static const char *double_escape(const unsigned char *s, size_t left,
     if (s[0] == 0xC2 && left > 1 && s[1] == 0x85) {
         *used = 2;
         return "\\N";
+    }
+    if (s[0] == 0xC2 && left > 1 && s[1] <= 0x9F) {
+        *used = 2;
+        snprintf(hex, hex_size, "\\x%02X", s[1]);
+        return hex;
+    }
+    if (s[0] == 0xEF && left > 2 && s[1] == 0xBF && s[2] >= 0xBE) {
+        *used = 3;
+        return s[2] == 0xBE ? "\\uFFFE" : "\\uFFFF";
     }
     if (s[0] == 0xE2 && left > 2 && s[1] == 0x80 &&
         (s[2] == 0xA8 || s[2] == 0xA9)) {
