@@ -316,7 +316,8 @@ static int check_file_modes(struct audit_ctx *ctx)
 
     for (i = 0; i < rotarr_stack_file_count(ctx->stack); i++) {
         file = rotarr_stack_file(ctx->stack, i);
-        if (file->kind == ROTARR_STACK_FILE_COMPOSE ||
+        if ((file->kind != ROTARR_STACK_FILE_ENV &&
+             file->kind != ROTARR_STACK_FILE_SECRET) ||
             stat(file->path, &st) != 0 || (st.st_mode & 077) == 0) {
             continue;
         }
@@ -503,12 +504,26 @@ int audit_secrets(struct audit_ctx *ctx)
 {
     struct held_secrets held = { NULL, 0 };
     size_t i;
+    int pass;
+    int server;
     int ret = -1;
 
-    for (i = 0; i < rotarr_compose_service_count(ctx->compose); i++) {
-        if (check_literals(ctx, i) < 0 || check_values(ctx, i, &held) < 0 ||
-            check_open_server(ctx, i) < 0) {
-            goto out;
+    /* Servers first, so that a weak password read by a server and its
+     * clients is reported once, for the server. */
+    for (pass = 0; pass < 2; pass++) {
+        for (i = 0; i < rotarr_compose_service_count(ctx->compose); i++) {
+            server = rotarr_stack_service_kind(
+                         ctx->stack,
+                         rotarr_compose_service(ctx->compose, i)) !=
+                     ROTARR_SERVICE_OTHER;
+            if (server != (pass == 0)) {
+                continue;
+            }
+            if (check_literals(ctx, i) < 0 ||
+                check_values(ctx, i, &held) < 0 ||
+                check_open_server(ctx, i) < 0) {
+                goto out;
+            }
         }
     }
     if (check_shared(ctx, &held) < 0 || check_file_modes(ctx) < 0 ||
