@@ -25,7 +25,7 @@
     "$VISUAL or $EDITOR on it, and when the content changed encrypts it\n" \
     "again to the recipients in <dir>/.rotarr/recipients, replacing\n"     \
     "<file> atomically.  A missing <file> starts empty.  The temporary\n"  \
-    "file is overwritten and removed on every exit path.\n"
+    "file is overwritten and removed on every exit path but SIGKILL.\n"
 
 /* State of one edit: the paths that contain plaintext while the editor
  * runs, and the content before the edit. */
@@ -158,8 +158,13 @@ static void wipe_file(const char *path)
     unlink(path);
 }
 
-/* Wipes and removes everything in the private directory, editor backup
- * and swap files included, and the directory itself. */
+/*
+ * Wipes and removes everything in the private directory, editor backup
+ * and swap files included, and the directory itself.
+ * NEEDSWORK: a rotarr killed with SIGKILL (or a power loss) leaves the
+ * directory behind; it is in memory when /dev/shm or $XDG_RUNTIME_DIR
+ * exists, and readable only by its owner.
+ */
 static void remove_temp(struct edit_session *s)
 {
     struct rotarr_buf path = ROTARR_BUF_INIT;
@@ -256,6 +261,22 @@ static int save(const struct edit_session *s, struct rotarr_error *err)
     return ret;
 }
 
+/* Returns 1 when the age file at path uses a passphrase. */
+static int passphrase_file(const char *path)
+{
+    struct rotarr_error err = ROTARR_ERROR_INIT;
+    char *bytes;
+    size_t len;
+    int ret;
+
+    if (rotarr_file_read(path, 0, &bytes, &len, &err) < 0) {
+        return 0;
+    }
+    ret = rotarr_age_uses_passphrase(bytes, len) == 1;
+    free(bytes);
+    return ret;
+}
+
 /* Decrypts the target, or starts empty when it does not exist. */
 static int load_target(struct edit_session *s)
 {
@@ -265,6 +286,15 @@ static int load_target(struct edit_session *s)
     if (access(s->target, F_OK) != 0 && errno == ENOENT) {
         s->before = rotarr_secret_alloc(0, &err);
         return s->before == NULL ? cmd_report(&err) : 0;
+    }
+    if (passphrase_file(s->target)) {
+        /* Saving would silently switch it from the passphrase to the
+         * recipients file. */
+        cmd_error("'%s' is encrypted with a passphrase, and 'rotarr edit' "
+                  "encrypts to the recipients in '%s'; use 'rotarr decrypt' "
+                  "and 'rotarr encrypt -p' instead", s->target,
+                  s->recipients.data);
+        return ROTARR_EUSAGE;
     }
     status = cmd_age_load_file(s->target, &s->before, &encrypted);
     if (status == 0 && !encrypted) {

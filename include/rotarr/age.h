@@ -304,6 +304,13 @@ void rotarr_age_set_workers(unsigned count);
  * or armored (after leading whitespace), and 0 otherwise. */
 int rotarr_age_is_encrypted(const void *bytes, size_t len);
 
+/*
+ * Returns 1 when the age file in the len bytes at bytes is encrypted with
+ * a passphrase (its header has a scrypt stanza), 0 when it is encrypted
+ * to keys, or -1 when its header cannot be read.
+ */
+int rotarr_age_uses_passphrase(const void *bytes, size_t len);
+
 /* Encrypts the len bytes at bytes and appends the age file to out. */
 int rotarr_age_encrypt_buf(const struct rotarr_age_recipients *recipients,
                            const void *bytes, size_t len, unsigned flags,

@@ -75,6 +75,32 @@ int rotarr_age_is_encrypted(const void *bytes, size_t len)
            memcmp(text + skip, AGE_ARMOR_BEGIN, strlen(AGE_ARMOR_BEGIN)) == 0;
 }
 
+int rotarr_age_uses_passphrase(const void *bytes, size_t len)
+{
+    struct memory_source src_ctx = { bytes, len };
+    struct rotarr_age_source src = { memory_read, &src_ctx };
+    struct age_input *in = malloc(sizeof(*in));
+    struct age_header header;
+    size_t i;
+    int ret = -1;
+
+    memset(&header, 0, sizeof(header));
+    if (in == NULL) {
+        return -1;
+    }
+    age_input_init(in, &src);
+    if (age_input_detect_armor(in, 0, NULL) == 0 &&
+        age_header_read(in, &header, NULL) == 0) {
+        ret = 0;
+        for (i = 0; i < header.count; i++) {
+            ret |= strcmp(header.stanzas[i].args[0], "scrypt") == 0;
+        }
+    }
+    age_header_release(&header);
+    free(in);
+    return ret;
+}
+
 int rotarr_age_encrypt_buf(const struct rotarr_age_recipients *recipients,
                            const void *bytes, size_t len, unsigned flags,
                            struct rotarr_buf *out, struct rotarr_error *err)

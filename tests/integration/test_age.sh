@@ -461,6 +461,19 @@ edit_failing_editor_keeps_file() {
         [ "$(sha256sum <"$stack/.env.age")" = "$before" ]
 }
 
+# edit encrypts to the recipients file, so it would silently drop the
+# passphrase of a passphrase-encrypted file: it refuses before asking.
+edit_refuses_passphrase_file() {
+    local stack=$WORK/stack-edit before
+
+    cp "$WORK/pass.a.age" "$stack/secret.age"
+    before=$(sha256sum <"$stack/secret.age")
+    (cd "$stack" && EDITOR=true "$ROTARR" edit secret.age \
+        </dev/null >"$OUT" 2>"$ERR")
+    [ $? -eq 2 ] && assert_contains "$ERR" "encrypted with a passphrase" &&
+        [ "$(sha256sum <"$stack/secret.age")" = "$before" ]
+}
+
 # Peak memory does not grow with the input: 64 MiB needs no more than
 # 1 MiB, within a margin of 1 MiB.
 memory_is_constant() {
@@ -587,5 +600,6 @@ check "exec fails without identity" exec_fails_without_identity
 check "edit changes a value" edit_changes_value_and_reencrypts
 check "edit without change keeps file" edit_without_change_keeps_file
 check "edit with failing editor keeps file" edit_failing_editor_keeps_file
+check "edit refuses a passphrase file" edit_refuses_passphrase_file
 check "memory does not grow with input" memory_is_constant
 check "testkit vectors through the CLI" testkit_through_cli

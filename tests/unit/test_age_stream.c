@@ -396,6 +396,26 @@ START_TEST(test_scrypt__wrong_passphrase_does_not_match)
 }
 END_TEST
 
+START_TEST(test_scrypt__passphrase_file_is_detected)
+{
+    struct keypair k;
+    struct rotarr_buf c = ROTARR_BUF_INIT, armored = ROTARR_BUF_INIT;
+    unsigned char *plain;
+
+    passphrase_file("correct horse", 10, &c);
+    ck_assert_int_eq(rotarr_age_uses_passphrase(c.data, c.len), 1);
+    keypair_init(&k);
+    encrypt_chunks(&k, 10, &armored, &plain);
+    ck_assert_int_eq(rotarr_age_uses_passphrase(armored.data, armored.len),
+                     0);
+    ck_assert_int_eq(rotarr_age_uses_passphrase("A=1\n", 4), -1);
+    rotarr_buf_release(&c);
+    rotarr_buf_release(&armored);
+    free(plain);
+    keypair_release(&k);
+}
+END_TEST
+
 /* A key file is not passphrase-encrypted: the prompt is never called. */
 START_TEST(test_scrypt__prompt_unused_for_key_files)
 {
@@ -513,6 +533,7 @@ Suite *age_stream_suite(void)
     tcase_add_test(scrypt, test_scrypt__prompt_opens_passphrase_file);
     tcase_add_test(scrypt, test_scrypt__wrong_passphrase_does_not_match);
     tcase_add_test(scrypt, test_scrypt__prompt_unused_for_key_files);
+    tcase_add_test(scrypt, test_scrypt__passphrase_file_is_detected);
     tcase_add_test(scrypt, test_scrypt__rejects_work_factor_23);
     suite_add_tcase(s, scrypt);
 
