@@ -274,6 +274,7 @@ static int rotate_postgres(struct rotate_run *run,
                    "'%s' (%s)",
                    plan.role, item->service, item->var);
     }
+    rotarr_pgrot_plan_release(&plan);
     return status;
 }
 
@@ -300,6 +301,7 @@ static int rotate_redis(struct rotate_run *run,
         cmd_notice("rotated the password of redis service '%s' (%s)",
                    item->service, item->var);
     }
+    rotarr_redisrot_plan_release(&plan);
     return status;
 }
 
