@@ -57,23 +57,30 @@ static int is_known_default(const char *value, size_t len)
                         strncasecmp(value, "replace", 7) == 0);
 }
 
+/* Returns 1 when value is a switch (OAUTHLIB_RELAX_TOKEN_SCOPE=1), not
+ * a secret. */
+static int is_flag(const char *value)
+{
+    static const char *const flags[] = { "true", "false", "yes", "no",
+                                         "on", "off", "0", "1", NULL };
+    size_t i;
+
+    for (i = 0; flags[i] != NULL; i++) {
+        if (strcasecmp(value, flags[i]) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Returns 1 when a compose value is written out instead of ${VAR}. */
 static int is_literal(const struct rotarr_compose_env *env)
 {
-    static const char *const flags[] = { "true", "false", "yes", "no",
-                                         "0", "1", NULL };
-    size_t i;
-
     if (env->raw == NULL || env->raw_len == 0 ||
         memchr(env->raw, '$', env->raw_len) != NULL || env->node == NULL) {
         return 0;
     }
-    for (i = 0; flags[i] != NULL; i++) {
-        if (strcasecmp(env->raw, flags[i]) == 0) {
-            return 0;
-        }
-    }
-    return env->raw[0] != '/';
+    return !is_flag(env->raw) && env->raw[0] != '/';
 }
 
 static int check_literals(struct audit_ctx *ctx, size_t i)
@@ -187,7 +194,7 @@ static int check_values(struct audit_ctx *ctx, size_t i,
         if (!audit_name_is_secret(svc->env[e].key) ||
             audit_service_value(ctx, i, svc->env[e].key, &value, &file,
                                 &line) != 1 ||
-            value.len == 0) {
+            value.len == 0 || is_flag(value.data)) {
             continue;
         }
         known = is_known_default(value.data, value.len);
@@ -216,6 +223,32 @@ static int depends_on(const struct rotarr_compose_service *a,
 
     for (i = 0; i < a->depends_count; i++) {
         if (strcmp(a->depends[i], b->name) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Returns 1 when key names a client setting of the server kind of
+ * service i: DB_PASSWORD, POSTGRESQL_PASS for Postgres, REDIS_* for
+ * Redis. */
+static int names_client_of(struct audit_ctx *ctx, size_t i, const char *key)
+{
+    static const char *const postgres[] = { "POSTGRES", "DB_", "DATABASE",
+                                            "PG", NULL };
+    static const char *const redis[] = { "REDIS", "VALKEY", NULL };
+    const char *const *words;
+    enum rotarr_service_kind kind;
+    size_t w;
+
+    kind = rotarr_stack_service_kind(ctx->stack,
+                                     rotarr_compose_service(ctx->compose, i));
+    if (kind == ROTARR_SERVICE_OTHER) {
+        return 0;
+    }
+    words = kind == ROTARR_SERVICE_POSTGRES ? postgres : redis;
+    for (w = 0; words[w] != NULL; w++) {
+        if (strstr(key, words[w]) != NULL) {
             return 1;
         }
     }
@@ -294,7 +327,11 @@ static int check_shared(struct audit_ctx *ctx, struct held_secrets *held)
                 continue;
             }
             if (!related(ctx, held->items[i].service,
-                         held->items[j].service)) {
+                         held->items[j].service) &&
+                !names_client_of(ctx, held->items[j].service,
+                                 held->items[i].key) &&
+                !names_client_of(ctx, held->items[i].service,
+                                 held->items[j].key)) {
                 if (report_shared(ctx, &held->items[j], &held->items[i]) <
                     0) {
                     return -1;
@@ -563,12 +600,14 @@ const struct audit_check audit_secret_shared = {
     ROTARR_AUDIT_MEDIUM,
     "Two services that do not talk to each other hold the same secret.\n"
     "A leak from either (a log, a backup, a compromised container) opens\n"
-    "both, and rotating one breaks the other.  A client and its server\n"
-    "(a service that depends on the other or names it as a host), and\n"
-    "services of the same image or the same dependency, are expected to\n"
-    "share and are not reported, nor are two services that read the same\n"
-    "variable name, which is one application's setting passed to its\n"
-    "parts.\n",
+    "both, and rotating one breaks the other.  Not reported, because they\n"
+    "are expected to share: a client and its server (a service that\n"
+    "depends on the other or names it as a host); services of the same\n"
+    "image or with a common dependency; a service holding a database\n"
+    "server's password under a variable for that kind of server\n"
+    "(DB_PASSWORD, POSTGRESQL_PASS, REDIS_PASSWORD); and two services\n"
+    "reading the same variable name, which is one application's setting\n"
+    "passed to its parts.\n",
 };
 
 const struct audit_check audit_env_file_readable = {

@@ -53,6 +53,10 @@ int audit_name_is_secret(const char *name)
         "PASSWORD", "PASSWD", "_PASS", "SECRET", "TOKEN", "APIKEY",
         "API_KEY",  "PRIVATE_KEY", NULL,
     };
+    static const char *const settings[] = {
+        "LIMIT", "EXPIR", "LENGTH", "TIMEOUT", "_TTL", "_URL", "_PATH",
+        "_HEADER", "_ENABLED", NULL,
+    };
     char upper[128];
     size_t i;
 
@@ -62,6 +66,13 @@ int audit_name_is_secret(const char *name)
     upper[i] = '\0';
     if (i > 5 && strcmp(upper + i - 5, "_FILE") == 0) {
         return 0;
+    }
+    /* Settings about a secret rather than the secret: API_KEY_RATE_LIMIT,
+     * TOKEN_EXPIRY, PASSWORD_MIN_LENGTH, ... */
+    for (i = 0; settings[i] != NULL; i++) {
+        if (strstr(upper, settings[i]) != NULL) {
+            return 0;
+        }
     }
     for (i = 0; words[i] != NULL; i++) {
         if (strstr(upper, words[i]) != NULL) {
