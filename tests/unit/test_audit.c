@@ -178,6 +178,24 @@ START_TEST(test_audit__accepts_strong_password)
 }
 END_TEST
 
+START_TEST(test_audit__ignores_settings_and_switches)
+{
+    run("services:\n  app:\n    image: example/app:1\n    environment:\n"
+        "      API_KEY_RATE_LIMIT: 60/minute\n"
+        "      OAUTHLIB_RELAX_TOKEN_SCOPE: \"1\"\n", NULL);
+    expect_none("secret-weak");
+    expect_none("secret-literal");
+}
+END_TEST
+
+START_TEST(test_audit__flags_short_token)
+{
+    run("services:\n  app:\n    image: example/app:1\n    environment:\n"
+        "      APP_TOKEN: ${APP_TOKEN}\n", "APP_TOKEN=a1b2c3\n");
+    ck_assert_ptr_nonnull(find("secret-weak", "app"));
+}
+END_TEST
+
 START_TEST(test_audit__flags_secret_shared_by_unrelated)
 {
     run("services:\n"
@@ -653,6 +671,8 @@ static TCase *checks_case(void)
     tcase_add_test(tc, test_audit__flags_default_password_in_env_file);
     tcase_add_test(tc, test_audit__flags_short_password);
     tcase_add_test(tc, test_audit__accepts_strong_password);
+    tcase_add_test(tc, test_audit__ignores_settings_and_switches);
+    tcase_add_test(tc, test_audit__flags_short_token);
     tcase_add_test(tc, test_audit__flags_secret_shared_by_unrelated);
     tcase_add_test(tc, test_audit__accepts_secret_of_client_and_server);
     tcase_add_test(tc, test_audit__flags_readable_env_file);
