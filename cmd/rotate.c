@@ -48,7 +48,7 @@ struct rotate_options {
     int restart;
 };
 
-/* What one run did, for the summary on standard output. */
+/* Record of one run's actions, for the summary on standard output. */
 struct rotate_run {
     FILE *json;              /* the "actions" array's members */
     char *json_text;
@@ -289,8 +289,8 @@ static int rotate_redis(struct rotate_run *run,
 
     memset(&req, 0, sizeof(req));
     req.service = item->service;
-    /* Nobody is there to recreate the clients and run '--finish' after
-     * an overlap, so a scheduled run replaces the password at once. */
+    /* A scheduled run has no operator to recreate the clients and run
+     * '--finish' after an overlap, so it replaces the password at once. */
     req.overlap = 0;
     if (rotarr_redisrot_plan(stack, &req, &plan, &err) < 0 ||
         rotarr_redisrot_run(stack, &req, &plan, &err) < 0) {
@@ -320,7 +320,7 @@ static int rotate_item(struct rotate_run *run,
     if (item->warnings & ROTARR_WARN_PLAN) {
         cmd_error("cannot rotate %s service '%s': %s", kind, item->service,
                   item->plan_error);
-        status = ROTARR_EUSAGE;
+        status = (int)item->plan_code;
     } else if ((stack = cmd_load_stack(&err)) == NULL) {
         status = cmd_report(&err);
     } else {

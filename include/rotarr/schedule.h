@@ -50,6 +50,7 @@ struct rotarr_managed {
     int is_due;
     unsigned warnings;              /* ROTARR_WARN_* bits */
     char plan_error[ROTARR_ERROR_MSG_MAX];  /* with ROTARR_WARN_PLAN */
+    enum rotarr_status plan_code;           /* its exit status */
     char login_error[ROTARR_ERROR_MSG_MAX]; /* with ROTARR_WARN_LOGIN */
 };
 
@@ -105,7 +106,7 @@ int rotarr_schedule_load(const struct rotarr_stack *stack, unsigned only,
  * hash.  Only a role that may read pg_authid (a superuser) can tell;
  * otherwise, and for a Redis item, nothing changes.  When the server
  * cannot be reached or refuses the login, sets ROTARR_WARN_LOGIN and
- * login_error instead.  Never fails.
+ * login_error instead, so the caller has no error to handle.
  */
 void rotarr_schedule_probe(const struct rotarr_stack *stack,
                            struct rotarr_managed *item);
@@ -123,7 +124,7 @@ struct rotarr_schedule_lock;
  * of rotarr/journal.h, which each resume and rotation inside the run
  * takes and releases in turn, so that a second scheduled run cannot slip
  * in between them.  Returns NULL with ROTARR_EFILE when another process
- * holds it; the message names that process.
+ * has taken it; the message names that process.
  */
 struct rotarr_schedule_lock *
 rotarr_schedule_lock_acquire(const char *stackdir, struct rotarr_error *err);

@@ -130,6 +130,7 @@ static void plan_failed(struct rotarr_managed *item,
                         const struct rotarr_error *cause)
 {
     item->warnings |= ROTARR_WARN_PLAN;
+    item->plan_code = cause->code != ROTARR_OK ? cause->code : ROTARR_EFILE;
     snprintf(item->plan_error, sizeof(item->plan_error), "%s", cause->msg);
 }
 
@@ -144,6 +145,9 @@ static int add_postgres(const struct rotarr_stack *stack, const char *service,
     const struct rotarr_stack_file *file;
     size_t i;
 
+    /* NEEDSWORK: a scheduled run has no place to keep the --user, --var
+     * or --host of 'rotarr postgres', so a service that needs them is
+     * listed with ROTARR_WARN_PLAN and never rotated by 'rotate'. */
     memset(&req, 0, sizeof(req));
     req.service = service;
     item = add_item(schedule, ROTARR_MANAGED_POSTGRES, service, err);

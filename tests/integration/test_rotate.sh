@@ -294,6 +294,19 @@ check_held_lock_stops_rotate() {
         [ "$(env_value "$dir/.env" POSTGRES_PASSWORD)" = "$pw" ]
 }
 
+check_unplannable_service_is_reported() {
+    local dir=$TEST_TMP/unplannable
+
+    mkdir -p "$dir"
+    printf 'services:\n  db:\n    image: postgres:16-alpine\n' \
+        >"$dir/compose.yaml"
+    expect_exit 1 "$ROTARR" -C "$dir" status --offline &&
+        assert_contains "$OUT" "cannot be rotated" &&
+        expect_exit 2 "$ROTARR" -C "$dir" rotate &&
+        assert_contains "$ERR" "cannot rotate postgres service 'db'" &&
+        [ ! -e "$dir/.rotarr/state" ]
+}
+
 check_systemd_units_verify() {
     # verify needs ExecStart's binary to exist, so a copy of the service
     # points at the binary under test; everything else is unchanged.
@@ -328,4 +341,5 @@ check "wrong password warns in status" check_wrong_password_warns_in_status
 check "next rotate resumes a crash" check_crash_is_resumed_by_next_rotate
 check "two runs together: one rotates" check_two_runs_started_together
 check "held lock stops rotate" check_held_lock_stops_rotate
+check "unplannable service is reported" check_unplannable_service_is_reported
 check "systemd-analyze verify accepts units" check_systemd_units_verify
