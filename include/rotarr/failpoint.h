@@ -3,8 +3,10 @@
  * -Dfailpoints=true, ROTARR_FAILPOINT("after-set") kills the process
  * with SIGKILL when the environment variable ROTARR_FAILPOINT equals
  * "after-set", so a test can stop a rotation right after any step and
- * check that 'rotarr resume' recovers.  In every other build the macro
- * compiles to nothing.
+ * check that 'rotarr resume' recovers.  When ROTARR_FAILPOINT equals
+ * "sleep-after-set", the process sleeps one second there instead, so
+ * that a test can read its /proc files in the middle of a rotation.  In
+ * every other build the macro compiles to nothing.
  */
 #ifndef ROTARR_FAILPOINT_H
 #define ROTARR_FAILPOINT_H
@@ -14,6 +16,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static inline void rotarr_failpoint(const char *name)
 {
@@ -21,6 +24,10 @@ static inline void rotarr_failpoint(const char *name)
 
     if (chosen != NULL && strcmp(chosen, name) == 0) {
         raise(SIGKILL);
+    }
+    if (chosen != NULL && strncmp(chosen, "sleep-", 6) == 0 &&
+        strcmp(chosen + 6, name) == 0) {
+        sleep(1);
     }
 }
 
