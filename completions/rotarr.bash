@@ -5,7 +5,7 @@
 # and file names.  Service names come from 'rotarr inspect --json' on the
 # stack that the command line names with -C, -f and --env-file.
 
-_rotarr_verbs="audit decrypt edit encrypt exec gen hook inspect keygen
+_rotarr_verbs="arr-key audit decrypt edit encrypt exec gen hook inspect keygen
     postgres redis resume rotate status"
 
 _rotarr_global_opts="-C -f --file --env-file --json -n --dry-run -q -v
@@ -15,6 +15,7 @@ _rotarr_global_opts="-C -f --file --env-file --json -n --dry-run -q -v
 _rotarr_verb_opts()
 {
     case $1 in
+        arr-key) echo "--service --restart --show" ;;
         audit) echo "--severity --explain" ;;
         decrypt) echo "-i --identity -o --output" ;;
         encrypt)

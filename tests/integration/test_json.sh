@@ -317,6 +317,27 @@ rotate_plan_json() {
         assert_contains "$OUT" '"action":"would-rotate"'
 }
 
+arr_key_json() {
+    local stack
+
+    stack=$(fresh_stack)
+    valid_json 0 arr-key -C "$stack" -n arr-key --service sonarr &&
+        assert_contains "$OUT" '"dry_run":true' &&
+        valid_json 0 arr-key -C "$stack" arr-key --service radarr &&
+        assert_contains "$OUT" '"app":"radarr"' &&
+        assert_contains "$OUT" '"file":"radarr/config.xml"'
+}
+
+# A verb that fails prints no document: two Servarr apps and no
+# --service is a usage error.
+failure_prints_no_document() {
+    local stack
+
+    stack=$(fresh_stack)
+    expect_exit 2 "$ROTARR" -C "$stack" --json arr-key &&
+        assert_empty "$OUT"
+}
+
 # After a rotation, status has its time and rotate has nothing to do.
 rotate_and_status_json() {
     local stack
@@ -354,6 +375,8 @@ check "audit json" audit_json
 check "audit no findings json" audit_no_findings_json
 check "status offline json" status_offline_json
 check "rotate plan json" rotate_plan_json
+check "arr-key json" arr_key_json
+check "failure prints no document" failure_prints_no_document
 if have_services postgres; then
     check "postgres rotation json" postgres_json
     check "postgres adopt json" postgres_adopt_json

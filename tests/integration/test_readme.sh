@@ -181,6 +181,19 @@ redis_has_password() {
         assert_match "$TEST_TMP/redis.env" '^REDIS_PASSWORD=.'
 }
 
+sonarr_key_rotated() {
+    local old new
+
+    old=$(sed -n 's:.*<ApiKey>\(.*\)</ApiKey>.*:\1:p' \
+        "$ROTARR_SOURCE_ROOT/examples/stack/sonarr/config.xml")
+    new=$(sed -n 's:.*<ApiKey>\(.*\)</ApiKey>.*:\1:p' \
+        "$STACK/sonarr/config.xml")
+    if [[ ! $new =~ ^[0-9a-f]{32}$ ]] || [ "$new" = "$old" ]; then
+        printf '  sonarr/config.xml has key %s\n' "${new:-none}" >&2
+        return 1
+    fi
+}
+
 exec_passed_variables() {
     assert_contains "$DOCKER_LOG" "  with POSTGRES_PASSWORD"
 }
@@ -245,6 +258,7 @@ check "Postgres password rotated" postgres_password_rotated
 check "copies follow the rotation" copies_follow_rotation
 check "--restart recreated the services" restart_recreated_services
 check "Redis has a password" redis_has_password
+check "Sonarr API key rotated" sonarr_key_rotated
 check "exec passed the variables" exec_passed_variables
 check "edit encrypted the change" edit_reencrypted
 check "guard kept the plaintext out" guard_kept_plaintext_out
