@@ -486,14 +486,14 @@ int cmd_rotate(int argc, char **argv)
     if (!cmd_globals.dry_run) {
         lock = rotarr_schedule_lock_acquire(cmd_globals.dir, &err);
         if (lock == NULL) {
-            status = cmd_report(&err);
-            goto out;
+            run.status = cmd_report(&err);
         }
     }
-    status = run_locked(&o, &run);
+    if (run.status == 0) {
+        run_locked(&o, &run);
+    }
+    status = run.status;
     print_summary(&run);
-
-out:
     rotarr_schedule_lock_release(lock);
     run_release(&run);
     return status;

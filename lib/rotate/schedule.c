@@ -430,6 +430,9 @@ void rotarr_schedule_lock_release(struct rotarr_schedule_lock *lock)
     if (lock == NULL) {
         return;
     }
+    /* A pid left behind would name the wrong process to the next
+     * holder's competitor. */
+    (void)!ftruncate(lock->fd, 0);
     close(lock->fd);
     free(lock);
 }
