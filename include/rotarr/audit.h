@@ -6,11 +6,11 @@
  *
  * Every finding names its check, a severity, the service, the place in a
  * file, the reason and the fix.  The checks know the images of a media
- * stack: for LinuxServer images (lscr.io/linuxserver/..., linuxserver/...,
- * ghcr.io/linuxserver/...) and other images that start with an s6 init as
- * root, no fix ever suggests no-new-privileges, dropping every
- * capability, a read-only root file system or another user, because
- * their init needs setuid and capability changes to drop to PUID/PGID.
+ * stack.  LinuxServer images (lscr.io/linuxserver/..., linuxserver/...,
+ * ghcr.io/linuxserver/...), hotio and binhex images start an s6 init as
+ * root, which needs setuid and capability changes to drop to PUID/PGID.
+ * So no fix for them suggests no-new-privileges, dropping every
+ * capability, a read-only root file system or another user.
  */
 #ifndef ROTARR_AUDIT_H
 #define ROTARR_AUDIT_H
@@ -27,7 +27,7 @@ enum rotarr_audit_severity {
     ROTARR_AUDIT_HIGH = 3,
 };
 
-/* One finding.  Strings are owned by the audit that holds the finding. */
+/* One finding.  Its strings are owned by the audit. */
 struct rotarr_finding {
     const char *id; /* the check, e.g. "mount-docker-socket"; static */
     enum rotarr_audit_severity severity;
@@ -60,10 +60,10 @@ struct rotarr_audit_options {
 
 /*
  * Runs every check on stack and appends the findings to out, sorted by
- * rotarr_audit_sort().  opts may be NULL for the defaults.  Returns 0, or
- * -1 with err set: ROTARR_EFILE when a value cannot be interpolated, the
- * state file is unreadable or memory runs out.  No finding contains a
- * secret's value.
+ * rotarr_audit_sort().  opts may be NULL for the defaults.  A value that
+ * cannot be interpolated is audited as written or as unset.  Returns 0,
+ * or -1 with err set to ROTARR_EFILE when the state file is unreadable or
+ * memory runs out.  No finding contains a secret's value.
  */
 int rotarr_audit_run(const struct rotarr_stack *stack,
                      const struct rotarr_audit_options *opts,

@@ -14,10 +14,10 @@
 #include "rotarr/stack.h"
 #include "rotarr/yamldoc.h"
 
-/* Longest why or fix text; longer ones end in "...". */
+/* Maximum length of a why or fix text; longer ones end in "...". */
 #define AUDIT_TEXT_MAX 1024
 
-/* Longest host or container path compared by the mount checks. */
+/* Maximum length of a path compared by the mount checks. */
 #define AUDIT_PATH_MAX 1024
 
 struct audit_check {
@@ -36,7 +36,7 @@ struct audit_ctx {
     char **images; /* interpolated image of each service, or "" */
 };
 
-/* What a service does in a media stack, judged from its image. */
+/* Role of a service in a media stack, judged from its image. */
 enum audit_role {
     AUDIT_ROLE_OTHER,
     AUDIT_ROLE_ARR,          /* Sonarr, Radarr, Lidarr, Readarr, ... */
@@ -49,7 +49,7 @@ enum audit_role {
     AUDIT_ROLE_VPN,          /* Gluetun, WireGuard and OpenVPN clients */
 };
 
-/* What rotarr knows of an image. */
+/* Facts about an image that the checks use. */
 struct audit_image {
     const char *name; /* last path component, without tag */
     enum audit_role role;
@@ -138,18 +138,18 @@ int audit_service_mounts(struct audit_ctx *ctx, size_t i,
                          struct audit_mounts *mounts);
 void audit_mounts_release(struct audit_mounts *mounts);
 
-/* Returns 1 when a container path holds configuration, caches or logs
- * rather than media. */
+/* Returns 1 when a container path contains configuration, caches or
+ * logs rather than media. */
 int audit_target_is_config(const char *target);
 
 /* Returns 1 when service user connects to service server: it depends on
  * it, or names it as a host in its environment or command. */
 int audit_service_uses(struct audit_ctx *ctx, size_t user, size_t server);
 
-/* Returns 1 when a variable name says it holds a password or key. */
+/* Returns 1 when a variable name marks a password, token or key. */
 int audit_name_is_secret(const char *name);
 
-/* Returns what rotarr knows of image, or NULL. */
+/* Returns the table entry of image, or NULL when it is not known. */
 const struct audit_image *audit_image_lookup(const char *image);
 
 /* Returns 1 when image starts an init as root that drops to PUID/PGID

@@ -6,11 +6,11 @@
 
 #include "audit_private.h"
 
-/* Longest image reference compared; longer ones are cut. */
+/* Maximum length of an image reference compared; longer ones are cut. */
 #define IMAGE_NAME_MAX 256
 
 /*
- * Images of a media stack.  Health endpoints answer without an API key:
+ * Images of a media stack.  Health endpoints respond without an API key:
  * /ping on the Servarr apps (v3 and later), /health on Jellyfin,
  * /api/v1/status on Overseerr and Jellyseerr, /identity on Plex.
  */
@@ -189,7 +189,7 @@ static int image_takes_no_new_privileges(const char *image)
     return 0;
 }
 
-/* Returns 1 when security_opt holds no-new-privileges (any spelling). */
+/* Returns 1 when security_opt contains no-new-privileges:true. */
 static int has_no_new_privileges(const struct rotarr_ynode *opts)
 {
     size_t i;

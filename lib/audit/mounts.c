@@ -285,7 +285,7 @@ struct config_dirs {
     size_t count;
 };
 
-/* Returns 1 when m holds a service's configuration or database.  /data
+/* Returns 1 when m contains a service's configuration or database.  /data
  * counts only for database servers: media apps mount their library
  * there. */
 static int is_config_mount(const struct audit_mount *m, int server)

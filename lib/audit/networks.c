@@ -8,7 +8,7 @@
 /* Networks one service joins that the checks compare; more are ignored. */
 #define NETWORKS_MAX 16
 
-/* Longest list of other services named in one finding. */
+/* Maximum length of the list of services named in one finding. */
 #define NAMES_TEXT_MAX 512
 
 struct service_networks {

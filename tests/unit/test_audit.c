@@ -1,7 +1,7 @@
 /*
  * Unit tests of the stack audit (rotarr/audit.h).  Each test writes a
  * small compose file (and env file) to a temporary directory, runs the
- * audit and looks for one finding by check, service and line; each check
+ * audit and looks for one finding by check, service and line.  Each check
  * has a twin where the fault is fixed and the finding is gone.
  */
 #include "rotarr/compat.h"
