@@ -71,7 +71,9 @@ static int share_network(const struct service_networks *a,
 }
 
 /* Returns 1 when the top-level definition of network name sets
- * internal: true in the last compose file that defines it. */
+ * internal: true in the last compose file that defines it.
+ * NEEDSWORK: an external: network is defined elsewhere, so it counts as
+ * not internal. */
 static int network_is_internal(struct audit_ctx *ctx, const char *name)
 {
     const struct rotarr_ynode *def = NULL;

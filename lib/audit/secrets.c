@@ -83,6 +83,8 @@ static int is_literal(const struct rotarr_compose_env *env)
     return !is_flag(env->raw) && env->raw[0] != '/';
 }
 
+/* NEEDSWORK: only environment: entries are checked; a literal password
+ * in command: (--requirepass, a URL) or labels: is not reported. */
 static int check_literals(struct audit_ctx *ctx, size_t i)
 {
     const struct rotarr_compose_service *svc;
@@ -450,6 +452,9 @@ out:
     return ret;
 }
 
+/* Returns 1 when a Redis command sets a password or names a config file.
+ * NEEDSWORK: a mounted config file is taken to set requirepass without
+ * reading it. */
 static int command_sets_password(const struct rotarr_ynode *node)
 {
     size_t i;
