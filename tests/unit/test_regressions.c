@@ -7,6 +7,7 @@
 
 #include <check.h>
 
+#include "rotarr/age_format.h"
 #include "rotarr/buf.h"
 #include "rotarr/dotenv.h"
 #include "rotarr/secret.h"
@@ -110,11 +111,37 @@ START_TEST(test_regressions__yaml_printable_reads_back)
 }
 END_TEST
 
+/* fuzz_age_format: libsodium decoded bytes from 0x80 up as '/', so
+ * base64 with such a byte was accepted. */
+START_TEST(test_regressions__base64_rejects_high_bytes)
+{
+    unsigned char out[16];
+    size_t n;
+
+    ck_assert_int_eq(rotarr_age_b64_decode("c2\xAAj", 4, 1, out,
+                                           sizeof(out), &n), -1);
+    ck_assert_int_eq(rotarr_age_b64_decode("c2\x80j", 4, 0, out,
+                                           sizeof(out), &n), -1);
+}
+END_TEST
+
+START_TEST(test_regressions__base64_accepts_slash)
+{
+    unsigned char out[16];
+    size_t n;
+
+    ck_assert_int_eq(rotarr_age_b64_decode("c2/j", 4, 1, out, sizeof(out),
+                                           &n), 0);
+    ck_assert_uint_eq(n, 3);
+}
+END_TEST
+
 static Suite *regressions_suite(void)
 {
     Suite *s = suite_create("regressions");
     TCase *dotenv = tcase_create("dotenv");
     TCase *yaml = tcase_create("yaml");
+    TCase *base64 = tcase_create("base64");
 
     tcase_add_test(dotenv, test_regressions__dotenv_empty_value_before_comment);
     tcase_add_test(dotenv, test_regressions__dotenv_bare_value_before_comment);
@@ -123,6 +150,9 @@ static Suite *regressions_suite(void)
     tcase_add_test(yaml, test_regressions__yaml_c1_control_reads_back);
     tcase_add_test(yaml, test_regressions__yaml_printable_reads_back);
     suite_add_tcase(s, yaml);
+    tcase_add_test(base64, test_regressions__base64_rejects_high_bytes);
+    tcase_add_test(base64, test_regressions__base64_accepts_slash);
+    suite_add_tcase(s, base64);
     return s;
 }
 
