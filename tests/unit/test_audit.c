@@ -418,6 +418,82 @@ START_TEST(test_audit__accepts_database_with_only_clients)
 }
 END_TEST
 
+START_TEST(test_audit__accepts_same_variable_in_app_parts)
+{
+    run("services:\n"
+        "  api:\n    image: example/api:1\n    environment:\n"
+        "      LIVE_SECRET_KEY: ${LIVE_SECRET_KEY}\n"
+        "  live:\n    image: example/live:1\n    environment:\n"
+        "      LIVE_SECRET_KEY: ${LIVE_SECRET_KEY}\n",
+        "LIVE_SECRET_KEY=Xv9TqL2mR7wKp4ZcN8hB\n");
+    expect_none("secret-shared");
+}
+END_TEST
+
+START_TEST(test_audit__accepts_database_password_under_client_name)
+{
+    run("services:\n  db:\n    image: postgres:16.8\n    environment:\n"
+        "      POSTGRES_PASSWORD: ${PW}\n"
+        "  web:\n    image: example/web:1\n    environment:\n"
+        "      POSTGRESQL_PASS: ${PW}\n",
+        "PW=Xv9TqL2mR7wKp4ZcN8hB\n");
+    expect_none("secret-shared");
+}
+END_TEST
+
+START_TEST(test_audit__flags_database_password_under_other_name)
+{
+    run("services:\n  db:\n    image: postgres:16.8\n    environment:\n"
+        "      POSTGRES_PASSWORD: ${PW}\n"
+        "  mq:\n    image: rabbitmq:4.0\n    environment:\n"
+        "      RABBITMQ_DEFAULT_PASS: ${PW}\n",
+        "PW=Xv9TqL2mR7wKp4ZcN8hB\n");
+    ck_assert_ptr_nonnull(find("secret-shared", "mq"));
+}
+END_TEST
+
+START_TEST(test_audit__ignores_other_servers_and_clients)
+{
+    /* The worker sets REDIS_HOST empty for the app's default host; a
+     * Redis server never connects to Postgres. */
+    run("services:\n  db:\n    image: postgres:16.8\n"
+        "  cache:\n    image: redis:7.4.2\n"
+        "  worker:\n    image: example/worker:1\n    environment:\n"
+        "      REDIS_HOST:\n      DATABASE_HOST:\n", NULL);
+    expect_none("network-db-shared");
+}
+END_TEST
+
+START_TEST(test_audit__flags_bystander_with_pgid)
+{
+    run("services:\n  db:\n    image: postgres:16.8\n"
+        "  jellyfin:\n    image: lscr.io/linuxserver/jellyfin:10.10.6\n"
+        "    environment:\n      PGID: \"1000\"\n", NULL);
+    ck_assert_ptr_nonnull(find("network-db-shared", "db"));
+}
+END_TEST
+
+START_TEST(test_audit__accepts_network_made_for_one_client)
+{
+    run("services:\n  cache:\n    image: valkey/valkey:8.1\n"
+        "    networks: [search]\n"
+        "  search:\n    image: searxng/searxng:2025.1.1\n"
+        "    networks: [search]\nnetworks:\n  search: {}\n", NULL);
+    expect_none("network-db-shared");
+}
+END_TEST
+
+START_TEST(test_audit__flags_named_network_with_two_bystanders)
+{
+    run("services:\n  cache:\n    image: valkey/valkey:8.1\n"
+        "    networks: [back]\n"
+        "  a:\n    image: example/a:1\n    networks: [back]\n"
+        "  b:\n    image: example/b:1\n    networks: [back]\n"
+        "networks:\n  back: {}\n", NULL);
+    ck_assert_ptr_nonnull(find("network-db-shared", "cache"));
+}
+END_TEST
+
 START_TEST(test_audit__flags_database_network_not_internal)
 {
     run("services:\n  db:\n    image: postgres:16.8\n"
@@ -695,6 +771,14 @@ static TCase *checks_case(void)
     tcase_add_test(tc, test_audit__accepts_single_data_mount);
     tcase_add_test(tc, test_audit__flags_database_reachable_by_bystander);
     tcase_add_test(tc, test_audit__accepts_database_with_only_clients);
+    tcase_add_test(tc, test_audit__accepts_same_variable_in_app_parts);
+    tcase_add_test(tc,
+                   test_audit__accepts_database_password_under_client_name);
+    tcase_add_test(tc, test_audit__flags_database_password_under_other_name);
+    tcase_add_test(tc, test_audit__ignores_other_servers_and_clients);
+    tcase_add_test(tc, test_audit__flags_bystander_with_pgid);
+    tcase_add_test(tc, test_audit__accepts_network_made_for_one_client);
+    tcase_add_test(tc, test_audit__flags_named_network_with_two_bystanders);
     tcase_add_test(tc, test_audit__flags_database_network_not_internal);
     tcase_add_test(tc, test_audit__accepts_internal_database_network);
     tcase_add_test(tc, test_audit__flags_database_port_on_all_interfaces);
