@@ -82,7 +82,7 @@ check_faults_outside_compose_are_found() {
 }
 
 check_every_check_fires_on_faulty_stack() {
-    local dir id found missing=0
+    local dir id found absent=0
 
     dir=$(stage_faulty)
     expect_exit 1 "$ROTARR" -C "$dir" --json audit --severity low || return 1
@@ -92,14 +92,14 @@ check_every_check_fires_on_faulty_stack() {
         mount-broad-appdata mount-media-rw mount-media-api-only \
         mount-hardlink-split network-db-shared network-db-not-internal \
         port-db-public umask-open image-latest privileged \
-        privileged-cap-add nvidia-caps-all healthcheck-missing \
+        privileged-cap-add nvidia-caps-all healthcheck-absent \
         no-new-privileges; do
         if ! grep -q "^$id " <<<"$found"; then
             echo "  check $id found nothing" >&2
-            missing=1
+            absent=1
         fi
     done
-    [ "$missing" -eq 0 ]
+    [ "$absent" -eq 0 ]
 }
 
 check_groups_most_severe_first() {
