@@ -26,7 +26,8 @@ static int choose_app(const struct rotarr_stack *stack,
         if (req->service != NULL &&
             strcmp(apps->items[i].service->name, req->service) == 0) {
             *chosen = &apps->items[i];
-            return 0;
+            ret = 0;
+            goto out;
         }
         if (rotarr_buf_printf(&names, err, "%s'%s'", i > 0 ? ", " : "",
                               apps->items[i].service->name) < 0) {
