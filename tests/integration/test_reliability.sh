@@ -280,12 +280,18 @@ check_read_only_env_during_commit() {
 # Redis: one redis-server per check on a free loopback port, started
 # here so the shared server of scripts/services keeps its password.
 stop_redis_servers() {
-    local pidfile
+    local pidfile pid tries
 
     for pidfile in "$TEST_TMP"/redis-*/pid; do
-        if [ -s "$pidfile" ]; then
-            kill "$(cat "$pidfile")" 2>/dev/null || true
-        fi
+        [ -s "$pidfile" ] || continue
+        pid=$(cat "$pidfile")
+        kill "$pid" 2>/dev/null || continue
+        # The server writes its log while it shuts down, so the test's
+        # folder can be removed only after it has exited.
+        for (( tries = 0; tries < 100; tries++ )); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.05
+        done
     done
 }
 at_exit stop_redis_servers
