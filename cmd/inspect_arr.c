@@ -2,31 +2,12 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include <sodium.h>
 
 #include "cmd.h"
 #include "inspect_arr.h"
 #include "rotarr/servarr.h"
-
-/* Returns 1 when a setting's key names a password or key. */
-static int names_secret(const char *key)
-{
-    static const char *const words[] = {
-        "password", "apikey", "api_key", "secret", "token", NULL,
-    };
-    const char *last = strrchr(key, '.');
-    size_t i;
-
-    last = last != NULL ? last + 1 : key;
-    for (i = 0; words[i] != NULL; i++) {
-        if (strcasestr(last, words[i]) != NULL) {
-            return 1;
-        }
-    }
-    return 0;
-}
 
 int inspect_app_secrets(const struct rotarr_stack *stack, inspect_add_fn add,
                         void *ctx, struct rotarr_error *err)
@@ -47,7 +28,7 @@ int inspect_app_secrets(const struct rotarr_stack *stack, inspect_add_fn add,
         service = rotarr_compose_service(compose, file->service)->name;
         for (j = 0; j < rotarr_appconfig_count(file->app); j++) {
             setting = rotarr_appconfig_setting(file->app, j);
-            if (setting->value_len == 0 || !names_secret(setting->key)) {
+            if (setting->value_len == 0 || !rotarr_appconfig_names_secret(setting->key)) {
                 continue;
             }
             snprintf(name, sizeof(name), "%s: %s", service, setting->key);

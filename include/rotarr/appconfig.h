@@ -74,6 +74,10 @@ rotarr_appconfig_setting(const struct rotarr_appconfig *config, size_t i);
 const struct rotarr_appconfig_setting *
 rotarr_appconfig_find(const struct rotarr_appconfig *config, const char *key);
 
+/* Returns 1 when the last part of a setting's key names a password, key,
+ * secret or token ("PostgresPassword", "radarr.0.apiKey"). */
+int rotarr_appconfig_names_secret(const char *key);
+
 /*
  * Appends the XML text that an element's content must hold to read back
  * as the len bytes of value: '&', '<', '>', '"' and '\'' become

@@ -116,6 +116,35 @@ static int learn_secret_file(struct rotarr_guard *guard,
     return ret;
 }
 
+/* Adds the passwords and keys of an app's settings file. */
+static int learn_app_file(struct rotarr_guard *guard,
+                          const struct rotarr_stack_file *file,
+                          struct rotarr_error *err)
+{
+    const struct rotarr_appconfig_setting *setting;
+    struct rotarr_buf origin = ROTARR_BUF_INIT;
+    size_t i;
+    int ret = 0;
+
+    for (i = 0; i < rotarr_appconfig_count(file->app) && ret == 0; i++) {
+        setting = rotarr_appconfig_setting(file->app, i);
+        if (setting->value_len == 0 ||
+            !rotarr_appconfig_names_secret(setting->key)) {
+            continue;
+        }
+        rotarr_buf_reset(&origin);
+        ret = rotarr_buf_printf(&origin, err, "'%s' in '%s'", setting->key,
+                                file->display);
+        if (ret == 0) {
+            ret = rotarr_guard_add_secret(guard, setting->value,
+                                          setting->value_len, origin.data,
+                                          err);
+        }
+    }
+    rotarr_buf_release(&origin);
+    return ret;
+}
+
 static int learn_files(struct rotarr_guard *guard,
                        const struct rotarr_stack *stack, const char *top,
                        struct rotarr_error *err)
@@ -127,6 +156,10 @@ static int learn_files(struct rotarr_guard *guard,
         file = rotarr_stack_file(stack, i);
         if (file->kind == ROTARR_STACK_FILE_SECRET &&
             learn_secret_file(guard, file, err) < 0) {
+            return -1;
+        }
+        if (file->kind == ROTARR_STACK_FILE_APPCONFIG &&
+            learn_app_file(guard, file, err) < 0) {
             return -1;
         }
         if (file->kind != ROTARR_STACK_FILE_ENV) {

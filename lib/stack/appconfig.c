@@ -601,6 +601,23 @@ rotarr_appconfig_find(const struct rotarr_appconfig *config, const char *key)
     return NULL;
 }
 
+int rotarr_appconfig_names_secret(const char *key)
+{
+    static const char *const words[] = {
+        "password", "apikey", "api_key", "secret", "token", NULL,
+    };
+    const char *last = strrchr(key, '.');
+    size_t i;
+
+    last = last != NULL ? last + 1 : key;
+    for (i = 0; words[i] != NULL; i++) {
+        if (strcasestr(last, words[i]) != NULL) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 int rotarr_xml_escape(const char *value, size_t len, struct rotarr_buf *out,
                       struct rotarr_error *err)
 {

@@ -312,6 +312,27 @@ check_config_without_api_key_changes_nothing() {
             xargs -0 sha256sum)" ]
 }
 
+check_guard_knows_config_keys() {
+    local dir
+
+    dir=$(copy_servarr_example) &&
+        git -C "$dir" init -q &&
+        printf 'key=05cca0e9a5f2c873b9ca5000d84c0f9e\n' >"$dir/notes.txt" &&
+        git -C "$dir" add notes.txt &&
+        expect_exit 1 env -C "$dir" "$ROTARR" hook run || return 1
+    assert_contains "$OUT" "notes.txt:1: copy of 'ApiKey' in 'appdata/prowlarr/config.xml'"
+}
+
+check_guard_passes_other_text() {
+    local dir
+
+    dir=$(copy_servarr_example) &&
+        git -C "$dir" init -q &&
+        printf 'key=05cca0e9a5f2c873b9ca5000d84c0f9f\n' >"$dir/notes.txt" &&
+        git -C "$dir" add notes.txt &&
+        expect_exit 0 env -C "$dir" "$ROTARR" hook run
+}
+
 check "inspect lists the apps' roles and keys" check_inspect_lists_roles_and_keys
 if [ "$(id -u)" -eq 0 ]; then
     check "postgres rotates every app role" check_postgres_rotates_every_app_role
@@ -327,3 +348,5 @@ check "arr-key --show prints the key" check_arr_key_show_prints_the_key
 check "invalid XML changes nothing" check_invalid_xml_changes_nothing
 check "config.xml without ApiKey changes nothing" \
     check_config_without_api_key_changes_nothing
+check "guard knows the keys of config.xml" check_guard_knows_config_keys
+check "guard passes a key that differs" check_guard_passes_other_text
