@@ -312,6 +312,25 @@ check_config_without_api_key_changes_nothing() {
             xargs -0 sha256sum)" ]
 }
 
+# crash_and_resume STEP: kills the rotation of Radarr's role right after
+# STEP (a build with -Dfailpoints=true), then 'rotarr resume' finishes it.
+check_crash_and_resume() {
+    local step=$1 tag=e$$$1 dir file new status=0
+
+    make_roles "$tag" && dir=$(make_role_stack "$tag") || return 1
+    file=$dir/appdata/radarr/config.xml
+    ROTARR_FAILPOINT=$step "$ROTARR" -C "$dir" postgres \
+        --user "rt_${tag}_radarr" >"$OUT" 2>"$ERR" || status=$?
+    [ "$status" -eq 137 ] || {
+        echo "  exit status $status after '$step', expected SIGKILL (137)" >&2
+        return 1; }
+    expect_exit 0 "$ROTARR" -C "$dir" resume || return 1
+    new=$(xml_value "$file" PostgresPassword)
+    [ "$new" != "pwradarr${tag}Passw0rdXXXXXXXXXX" ] &&
+        can_login "rt_${tag}_radarr" "$new" &&
+        [ ! -e "$dir/.rotarr/journal" ]
+}
+
 check_guard_knows_config_keys() {
     local dir
 
@@ -350,3 +369,6 @@ check "config.xml without ApiKey changes nothing" \
     check_config_without_api_key_changes_nothing
 check "guard knows the keys of config.xml" check_guard_knows_config_keys
 check "guard passes a key that differs" check_guard_passes_other_text
+for step in set commit; do
+    check "crash after '$step' then resume" check_crash_and_resume "$step"
+done
