@@ -36,9 +36,10 @@ _rotarr_verb_opts()
     esac
 }
 
-# Prints the names of the stack's services, of one kind (postgres, redis)
-# when $1 is given.  Runs 'rotarr inspect --json' with the stack options
-# of the command line being completed, and prints nothing when that fails.
+# Prints the names of the stack's services: those of one kind (postgres,
+# redis) when $1 is given, or the Servarr apps when $1 is 'arr'.  Runs
+# 'rotarr inspect --json' with the stack options of the command line being
+# completed, and prints nothing when that fails.
 _rotarr_services()
 {
     local kind=$1 json i
@@ -52,8 +53,16 @@ _rotarr_services()
     done
     json=$("${COMP_WORDS[0]}" "${stack_args[@]}" -q inspect --json \
         2>/dev/null) || return 0
-    # The services list ends where the secrets list starts.  Each service
-    # object starts with its name.
+    # The services list comes first and the apps list second; each object
+    # in them starts with the service's name.
+    if [ "$kind" = arr ]; then
+        json=${json#*\"apps\":\[}
+        json=${json%%\],\"secrets\":*}
+        printf '%s\n' "$json" | sed 's/},{/}\n{/g' |
+            sed -n 's/^{"service":"\([^"\\]*\)".*/\1/p'
+        return 0
+    fi
+    json=${json%%\],\"apps\":*}
     json=${json%%\],\"secrets\":*}
     printf '%s\n' "$json" | sed 's/},{/}\n{/g' |
         if [ -n "$kind" ]; then grep -F "\"kind\":\"$kind\""; else cat; fi |
@@ -118,6 +127,7 @@ _rotarr()
         --service)
             case $verb in
                 postgres | redis) kind=$verb ;;
+                arr-key) kind=arr ;;
                 *) kind="" ;;
             esac
             _rotarr_reply -W "$(_rotarr_services "$kind")"; return ;;

@@ -161,7 +161,10 @@ bash_completes_service_names() {
         assert_contains "$OUT" db &&
         bash_complete -C "$stack" inspect --service "" >"$OUT" &&
         assert_contains "$OUT" redis &&
-        assert_contains "$OUT" sonarr
+        assert_contains "$OUT" sonarr &&
+        bash_complete -C "$stack" arr-key --service "" >"$OUT" &&
+        assert_lines "$OUT" 2 &&
+        assert_contains "$OUT" radarr
 }
 
 bash_completes_files() {
@@ -224,7 +227,9 @@ zsh_completes_service_name() {
 
     stack=$(copy_example_stack "$(mktemp -u "$TEST_TMP/stack.XXXXXX")")
     zsh_complete "rotarr -C $stack postgres --service " >"$OUT" &&
-        assert_contains "$OUT" "--service db"
+        assert_contains "$OUT" "--service db" &&
+        zsh_complete "rotarr -C $stack arr-key --service r" >"$OUT" &&
+        assert_contains "$OUT" "--service radarr"
 }
 
 man_page_is_lint_clean() {
