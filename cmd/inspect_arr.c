@@ -41,7 +41,7 @@ int inspect_app_secrets(const struct rotarr_stack *stack, inspect_add_fn add,
     return 0;
 }
 
-/* Appends "role R on service S" for an app that uses Postgres. */
+/* Appends "uses role R on service S", or that the app uses no Postgres. */
 static int describe_postgres(const struct rotarr_stack *stack,
                              const struct rotarr_arr_app *app,
                              struct rotarr_buf *line,
@@ -108,7 +108,11 @@ int inspect_print_apps(const struct rotarr_stack *stack, int json,
     if (rotarr_arr_apps_find(stack, &apps, err) < 0) {
         goto out;
     }
-    printf("%s", json ? "[" : apps.count > 0 ? "apps:\n" : "");
+    if (json) {
+        printf("[");
+    } else if (apps.count > 0) {
+        printf("apps:\n");
+    }
     for (i = 0; i < apps.count; i++) {
         rotarr_buf_reset(&postgres);
         rotarr_buf_reset(&key);

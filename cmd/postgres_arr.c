@@ -49,7 +49,7 @@ static int check_roles(const struct postgres_arr_options *o,
     return 0;
 }
 
-/* Rotates one role from a fresh load of the stack, so that it sees the
+/* Rotates one role from a fresh load of the stack, so that it reads the
  * files that the rotation of the previous role rewrote. */
 static int rotate_role(const struct postgres_arr_options *o,
                        const char *service, const char *role_name)

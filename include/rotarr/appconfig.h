@@ -5,8 +5,8 @@
  * settings.json of Jellyseerr and Overseerr.
  *
  * A file is read into a flat list of settings, each with its decoded
- * value and the byte span of its text in the file, so that a secret can
- * be rewritten by replacing that span and every other byte stays as it
+ * value and the byte span of its text in the file.  A secret is then
+ * rewritten by replacing that span, and every other byte stays as it
  * was.  YAML and JSON are read with rotarr/yamldoc.h, since JSON is YAML.
  */
 #ifndef ROTARR_APPCONFIG_H
@@ -82,7 +82,7 @@ int rotarr_appconfig_names_secret(const char *key);
  * Appends the XML text that an element's content must hold to read back
  * as the len bytes of value: '&', '<', '>', '"' and '\'' become
  * predefined entity references.  Returns 0, or -1 with err set to
- * ROTARR_EUSAGE when value holds a control character other than tab, line
+ * ROTARR_EUSAGE when value contains a control character other than tab, line
  * feed and carriage return, which XML 1.0 cannot carry.
  */
 int rotarr_xml_escape(const char *value, size_t len, struct rotarr_buf *out,

@@ -68,9 +68,8 @@ int rotarr_arrkey_plan(const struct rotarr_stack *stack,
 /*
  * Computes the edits of a plan and, unless req->dry_run, writes them;
  * fills plan->restart with the services that read the key.  Stops at the
- * first file that cannot be written (ROTARR_EFILE): files written before
- * it hold the new key, and the message names them so the rest can be
- * edited by hand.
+ * first file that cannot be written (ROTARR_EFILE), whose name the
+ * message gives.  Files written before it keep the new key.
  */
 int rotarr_arrkey_run(const struct rotarr_stack *stack,
                       const struct rotarr_arrkey_request *req,

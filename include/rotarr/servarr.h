@@ -43,7 +43,7 @@ struct rotarr_arr_apps {
 
 #define ROTARR_ARR_APPS_INIT { NULL, 0 }
 
-/* Where an app reads an item from. */
+/* The source of an item that an app reads. */
 struct rotarr_arr_origin {
     char variable[96]; /* the override variable, or "" for config.xml */
     size_t file;       /* config.xml's file index when variable is "" */

@@ -100,8 +100,8 @@ static int skip_past(struct xml_reader *xml, const char *terminator,
     return 0;
 }
 
-/* Skips comments, processing instructions and white space; rejects what
- * this reader does not support. */
+/* Skips comments, processing instructions and white space.  Rejects a
+ * DOCTYPE and CDATA, which this reader does not support. */
 static int skip_misc(struct xml_reader *xml)
 {
     for (;;) {
