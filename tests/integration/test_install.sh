@@ -197,29 +197,44 @@ zsh_completion_names_every_verb_and_option() {
 }
 
 # zsh_complete LINE: types LINE and a tab into an interactive zsh that
-# loads the installed completion, and prints what the line became.
+# loads the installed completion, and prints the command line that the
+# completion made.  A key bound to a widget writes the line to a file,
+# which is simpler to read than the terminal's redrawing.
 zsh_complete() {
-    local zdot=$TEST_TMP/zdot
+    local zdot=$TEST_TMP/zdot buffer=$TEST_TMP/zdot/buffer
 
     mkdir -p "$zdot"
+    rm -f "$buffer"
     cat >"$zdot/.zshrc" <<ZSHRC
-PS1='> '
+PS1='ready> '
 fpath=('$(dirname "$ZSH_COMPLETION")' \$fpath)
 autoload -Uz compinit && compinit -u -d '$zdot/.zcompdump'
 PATH='$(dirname "$ROTARR")':\$PATH
+write-buffer() { print -r -- "\$BUFFER" >'$buffer.tmp' && mv '$buffer.tmp' '$buffer' }
+zle -N write-buffer
+bindkey '^Xw' write-buffer
 ZSHRC
     # shellcheck disable=SC2016 # the script is for zsh, not this shell
-    ZDOTDIR=$zdot timeout 30 zsh -f -c '
+    ZDOTDIR=$zdot timeout 60 zsh -f -c '
         zmodload zsh/zpty
         zpty z zsh -i
-        sleep 1
-        while zpty -r -t z chunk; do :; done
+        # Waits for the prompt, types the line, a tab, then the key that
+        # writes the line, and waits for the file.
+        for (( i = 0; i < 100; i++ )); do
+            zpty -r -t z chunk && out+=$chunk
+            [[ $out == *"ready> "* ]] && break
+            sleep 0.2
+        done
         zpty -w -n z "$1"$'"'"'\t'"'"'
-        sleep 2
-        out=
-        while zpty -r -t z chunk; do out+=$chunk; done
-        zpty -d z
-        print -r -- "$out"' zsh "$1" | tr -d '\r'
+        sleep 0.5
+        zpty -w -n z $'"'"'\x18w'"'"'
+        for (( i = 0; i < 100; i++ )); do
+            while zpty -r -t z chunk; do :; done
+            [[ -s $2 ]] && break
+            sleep 0.2
+        done
+        zpty -d z' zsh "$1" "$buffer" >/dev/null 2>&1
+    cat "$buffer" 2>/dev/null
 }
 
 zsh_completes_service_name() {
