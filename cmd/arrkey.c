@@ -7,18 +7,18 @@
 #include "cmd.h"
 #include "rotarr/arrkey.h"
 
-#define ARR_KEY_HELP                                                         \
-    "\n"                                                                     \
-    "Rotates the API key of a Servarr app (Sonarr, Radarr, Prowlarr, Lidarr,\n" \
-    "Readarr, Whisparr): 32 lowercase hex characters, written where the app\n" \
-    "reads it (APP__AUTH__APIKEY when set, else config.xml) and over every\n" \
-    "copy rotarr finds (env files, compose, Bazarr, Jellyseerr, Overseerr).\n" \
-    "Apps that keep the key in their own database are listed with the\n"   \
-    "place to update it.\n"                                                  \
-    "\n"                                                                     \
-    "  --service <name>  the app's service (default: the only Servarr app)\n" \
-    "  --restart         run 'docker compose up -d --no-deps' for the\n"     \
-    "                    services that read the key\n"                       \
+#define ARR_KEY_HELP                                                      \
+    "\n"                                                                  \
+    "Rotates the API key of a Servarr app (Sonarr, Radarr, Prowlarr,\n"   \
+    "Lidarr, Readarr, Whisparr): 32 lowercase hex characters, written\n"  \
+    "where the app reads it (APP__AUTH__APIKEY when set, else\n"          \
+    "config.xml) and over every copy rotarr finds (env files, compose,\n" \
+    "Bazarr, Jellyseerr, Overseerr).  Apps that keep the key in their\n"  \
+    "own database are listed with the place to update it.\n"             \
+    "\n"                                                                  \
+    "  --service <name>  the app's service (default: the only one)\n"    \
+    "  --restart         run 'docker compose up -d --no-deps' for the\n" \
+    "                    services that read the key\n"                   \
     "  --show            print the new key on standard output\n"
 
 enum {

@@ -28,7 +28,8 @@ int inspect_app_secrets(const struct rotarr_stack *stack, inspect_add_fn add,
         service = rotarr_compose_service(compose, file->service)->name;
         for (j = 0; j < rotarr_appconfig_count(file->app); j++) {
             setting = rotarr_appconfig_setting(file->app, j);
-            if (setting->value_len == 0 || !rotarr_appconfig_names_secret(setting->key)) {
+            if (setting->value_len == 0 ||
+                !rotarr_appconfig_names_secret(setting->key)) {
                 continue;
             }
             snprintf(name, sizeof(name), "%s: %s", service, setting->key);

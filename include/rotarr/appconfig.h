@@ -55,7 +55,8 @@ struct rotarr_appconfig;
  * and numeric character references; it rejects a DOCTYPE and CDATA.
  */
 struct rotarr_appconfig *
-rotarr_appconfig_parse(const char *display, enum rotarr_appconfig_format format,
+rotarr_appconfig_parse(const char *display,
+                       enum rotarr_appconfig_format format,
                        const char *bytes, size_t len,
                        struct rotarr_error *err) ROTARR_MUST_CHECK;
 

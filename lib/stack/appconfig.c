@@ -542,7 +542,8 @@ static int parse_tree(struct rotarr_appconfig *config, const char *display,
 }
 
 struct rotarr_appconfig *
-rotarr_appconfig_parse(const char *display, enum rotarr_appconfig_format format,
+rotarr_appconfig_parse(const char *display,
+                       enum rotarr_appconfig_format format,
                        const char *bytes, size_t len, struct rotarr_error *err)
 {
     struct rotarr_appconfig *config;

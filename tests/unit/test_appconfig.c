@@ -28,7 +28,8 @@
     "  <Port>7878</Port>\n"                                                 \
     "  <ApiKey>0123456789abcdef0123456789abcdef</ApiKey>\n"                 \
     "  <PostgresUser>radarr</PostgresUser>\n"                               \
-    "  <PostgresPassword>p&amp;ss&lt;w&quot;rd-long-enough</PostgresPassword>\n" \
+    "  <PostgresPassword>p&amp;ss&lt;w&quot;rd-long-enough"                 \
+    "</PostgresPassword>\n"                                                 \
     "  <PostgresHost>db</PostgresHost>\n"                                   \
     "  <UrlBase></UrlBase>\n"                                               \
     "  <SslCertPath />\n"                                                   \
