@@ -134,6 +134,16 @@ enum rotarr_service_kind
 rotarr_stack_service_kind(const struct rotarr_stack *stack,
                           const struct rotarr_compose_service *svc);
 
+/*
+ * Returns the service called name, or without a name the only service of
+ * the given kind.  Fails with ROTARR_EUSAGE when the name is unknown, or
+ * when no service or several services are of that kind (listing them).
+ */
+const struct rotarr_compose_service *
+rotarr_stack_choose_server(const struct rotarr_stack *stack,
+                           enum rotarr_service_kind kind, const char *name,
+                           struct rotarr_error *err);
+
 /* Returns 1 when image names a Postgres server image. */
 int rotarr_image_is_postgres(const char *image);
 

@@ -21,69 +21,6 @@ static int copy_name(char *dst, const char *src, struct rotarr_error *err)
     return 0;
 }
 
-static int list_postgres_services(const struct rotarr_stack *stack,
-                                  struct rotarr_buf *names,
-                                  const struct rotarr_compose_service **only,
-                                  struct rotarr_error *err)
-{
-    const struct rotarr_compose *compose = rotarr_stack_compose(stack);
-    const struct rotarr_compose_service *svc;
-    size_t count = 0;
-    size_t i;
-
-    for (i = 0; i < rotarr_compose_service_count(compose); i++) {
-        svc = rotarr_compose_service(compose, i);
-        if (rotarr_stack_service_kind(stack, svc) != ROTARR_SERVICE_POSTGRES) {
-            continue;
-        }
-        if (rotarr_buf_printf(names, err, "%s'%s'", count > 0 ? ", " : "",
-                              svc->name) < 0) {
-            return -1;
-        }
-        *only = svc;
-        count++;
-    }
-    return (int)count;
-}
-
-static const struct rotarr_compose_service *
-choose_service(const struct rotarr_stack *stack,
-               const struct rotarr_pgrot_request *req,
-               struct rotarr_error *err)
-{
-    const struct rotarr_compose_service *svc = NULL;
-    struct rotarr_buf names = ROTARR_BUF_INIT;
-    int count;
-
-    if (req->service != NULL) {
-        svc = rotarr_compose_find_service(rotarr_stack_compose(stack),
-                                          req->service);
-        if (svc == NULL) {
-            rotarr_error_set(err, ROTARR_EUSAGE,
-                             "no service '%s' in the compose project; "
-                             "'rotarr inspect' lists the services",
-                             req->service);
-        }
-        return svc;
-    }
-    count = list_postgres_services(stack, &names, &svc, err);
-    if (count == 0) {
-        rotarr_error_set(err, ROTARR_EUSAGE,
-                         "no Postgres service found in '%s'; name it with "
-                         "'--service'",
-                         rotarr_stack_dir(stack));
-        svc = NULL;
-    } else if (count > 1) {
-        rotarr_error_set(err, ROTARR_EUSAGE,
-                         "several Postgres services: %s; choose one with "
-                         "'--service'",
-                         names.data);
-        svc = NULL;
-    }
-    rotarr_buf_release(&names);
-    return svc;
-}
-
 /*
  * Rejects a password whose text in the env file differs from what Compose
  * reads because Compose expands '$' there: the server was given what
@@ -304,7 +241,8 @@ int rotarr_pgrot_plan(const struct rotarr_stack *stack,
     const struct rotarr_compose_service *svc;
     int found;
 
-    svc = choose_service(stack, req, err);
+    svc = rotarr_stack_choose_server(stack, ROTARR_SERVICE_POSTGRES,
+                                     req->service, err);
     if (svc == NULL || copy_name(plan->service, svc->name, err) < 0) {
         return -1;
     }

@@ -12,67 +12,6 @@
 /* Length of a generated password: 32 of [A-Za-z0-9], about 190 bits. */
 #define GENERATED_LENGTH 32
 
-static int list_redis_services(const struct rotarr_stack *stack,
-                               struct rotarr_buf *names,
-                               const struct rotarr_compose_service **only,
-                               struct rotarr_error *err)
-{
-    const struct rotarr_compose *compose = rotarr_stack_compose(stack);
-    const struct rotarr_compose_service *svc;
-    size_t count = 0;
-    size_t i;
-
-    for (i = 0; i < rotarr_compose_service_count(compose); i++) {
-        svc = rotarr_compose_service(compose, i);
-        if (rotarr_stack_service_kind(stack, svc) != ROTARR_SERVICE_REDIS) {
-            continue;
-        }
-        if (rotarr_buf_printf(names, err, "%s'%s'", count > 0 ? ", " : "",
-                              svc->name) < 0) {
-            return -1;
-        }
-        *only = svc;
-        count++;
-    }
-    return (int)count;
-}
-
-static const struct rotarr_compose_service *
-choose_service(const struct rotarr_stack *stack, const char *name,
-               struct rotarr_error *err)
-{
-    const struct rotarr_compose_service *svc = NULL;
-    struct rotarr_buf names = ROTARR_BUF_INIT;
-    int count;
-
-    if (name != NULL) {
-        svc = rotarr_compose_find_service(rotarr_stack_compose(stack), name);
-        if (svc == NULL) {
-            rotarr_error_set(err, ROTARR_EUSAGE,
-                             "no service '%s' in the compose project; "
-                             "'rotarr inspect' lists the services",
-                             name);
-        }
-        return svc;
-    }
-    count = list_redis_services(stack, &names, &svc, err);
-    if (count == 0) {
-        rotarr_error_set(err, ROTARR_EUSAGE,
-                         "no Redis service found in '%s'; name it with "
-                         "'--service'",
-                         rotarr_stack_dir(stack));
-        svc = NULL;
-    } else if (count > 1) {
-        rotarr_error_set(err, ROTARR_EUSAGE,
-                         "several Redis services: %s; choose one with "
-                         "'--service'",
-                         names.data);
-        svc = NULL;
-    }
-    rotarr_buf_release(&names);
-    return svc;
-}
-
 static int find_endpoint(const struct rotarr_stack *stack,
                          const struct rotarr_compose_service *svc,
                          const struct rotarr_redisrot_request *req,
@@ -285,7 +224,8 @@ int rotarr_redisrot_plan(const struct rotarr_stack *stack,
     int ret = -1;
 
     memset(&server, 0, sizeof(server));
-    svc = choose_service(stack, req->service, err);
+    svc = rotarr_stack_choose_server(stack, ROTARR_SERVICE_REDIS, req->service,
+                                     err);
     if (svc == NULL ||
         redis_server_learn(stack, svc, req, &server, plan, err) < 0 ||
         find_endpoint(stack, svc, req, plan, err) < 0 ||
@@ -315,7 +255,8 @@ int redis_replan(const struct rotarr_stack *stack,
     int ret = -1;
 
     memset(&server, 0, sizeof(server));
-    svc = choose_service(stack, req->service, err);
+    svc = rotarr_stack_choose_server(stack, ROTARR_SERVICE_REDIS, req->service,
+                                     err);
     if (svc == NULL ||
         redis_server_learn(stack, svc, req, &server, plan, err) < 0) {
         goto out;

@@ -480,3 +480,58 @@ int rotarr_stack_service_uses(const struct rotarr_stack *stack,
     }
     return environment_uses(stack, svc, occs);
 }
+
+static const char *kind_label(enum rotarr_service_kind kind)
+{
+    return kind == ROTARR_SERVICE_POSTGRES ? "Postgres" : "Redis";
+}
+
+const struct rotarr_compose_service *
+rotarr_stack_choose_server(const struct rotarr_stack *stack,
+                           enum rotarr_service_kind kind, const char *name,
+                           struct rotarr_error *err)
+{
+    const struct rotarr_compose_service *only = NULL;
+    const struct rotarr_compose_service *svc;
+    struct rotarr_buf names = ROTARR_BUF_INIT;
+    size_t count = 0;
+    size_t i;
+
+    if (name != NULL) {
+        svc = rotarr_compose_find_service(stack->compose, name);
+        if (svc == NULL) {
+            rotarr_error_set(err, ROTARR_EUSAGE,
+                             "no service '%s' in the compose project; "
+                             "'rotarr inspect' lists the services",
+                             name);
+        }
+        return svc;
+    }
+    for (i = 0; i < rotarr_compose_service_count(stack->compose); i++) {
+        svc = rotarr_compose_service(stack->compose, i);
+        if (rotarr_stack_service_kind(stack, svc) != kind) {
+            continue;
+        }
+        if (rotarr_buf_printf(&names, err, "%s'%s'", count > 0 ? ", " : "",
+                              svc->name) < 0) {
+            goto out;
+        }
+        only = svc;
+        count++;
+    }
+    if (count == 0) {
+        rotarr_error_set(err, ROTARR_EUSAGE,
+                         "no %s service found in '%s'; name it with "
+                         "'--service'",
+                         kind_label(kind), stack->dir);
+    } else if (count > 1) {
+        rotarr_error_set(err, ROTARR_EUSAGE,
+                         "several %s services: %s; choose one with "
+                         "'--service'",
+                         kind_label(kind), names.data);
+    }
+
+out:
+    rotarr_buf_release(&names);
+    return count == 1 ? only : NULL;
+}
