@@ -129,6 +129,26 @@ void cmd_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Writes s to out with control characters replaced by '?'. */
 void cmd_fputs_safe(const char *s, FILE *out);
 
+/* A verb's option table and what to do with each of its options. */
+struct cmd_verb_options {
+    const struct option *longopts; /* with CMD_GLOBAL_LONGOPTS */
+    const char *synopsis;
+    const char *help; /* printed after the synopsis for --help */
+    int last;         /* one past the verb's last option value */
+    int *seen;        /* a counter per verb option, from
+                         CMD_OPT_FIRST_VERB_OPTION */
+    int (*set)(void *ctx, int opt, const char *arg); /* 0, or non-zero
+                                                         after a message */
+    void *ctx;
+};
+
+/*
+ * Parses a verb's command line: its own options (each at most once),
+ * the global options and --help; no operand is allowed.  Returns 0,
+ * -1 after printing the help, or the exit status of a usage error.
+ */
+int cmd_parse_options(int argc, char **argv, const struct cmd_verb_options *v);
+
 /* Returns a TCP port number, or -1 when text is not one. */
 int cmd_parse_port(const char *text);
 

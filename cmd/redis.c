@@ -69,8 +69,10 @@ struct redis_options {
     int show;
 };
 
-static int set_option(struct redis_options *o, int opt, const char *arg)
+static int set_option(void *ctx, int opt, const char *arg)
 {
+    struct redis_options *o = ctx;
+
     switch (opt) {
     case OPT_SERVICE: o->req.service = arg; break;
     case OPT_VAR: o->req.var = arg; break;
@@ -127,41 +129,13 @@ static int check_conflicts(const struct redis_options *o)
 
 static int parse_options(int argc, char **argv, struct redis_options *o)
 {
-    int opt;
-    int handled;
+    const struct cmd_verb_options verb = {
+        longopts, REDIS_SYNOPSIS,  REDIS_HELP, OPT_LAST,
+        o->seen,  set_option, o,
+    };
+    int status = cmd_parse_options(argc, argv, &verb);
 
-    while ((opt = getopt_long(argc, argv, CMD_GLOBAL_SHORTOPTS, longopts,
-                              NULL)) != -1) {
-        if (opt == CMD_OPT_HELP) {
-            cmd_print_usage(stdout, REDIS_SYNOPSIS);
-            fputs(REDIS_HELP, stdout);
-            return -1;
-        }
-        if (opt >= CMD_OPT_FIRST_VERB_OPTION && opt < OPT_LAST) {
-            if (o->seen[opt - CMD_OPT_FIRST_VERB_OPTION]++) {
-                return cmd_usage_error(REDIS_SYNOPSIS,
-                                       "option '%s' given twice",
-                                       argv[optind - 1]);
-            }
-            if (set_option(o, opt, optarg) != 0) {
-                return ROTARR_EUSAGE;
-            }
-            continue;
-        }
-        handled = cmd_global_option(opt, optarg, REDIS_SYNOPSIS);
-        if (handled < 0) {
-            return ROTARR_EUSAGE;
-        }
-        if (handled == 0) {
-            return cmd_usage_error(REDIS_SYNOPSIS, "unknown option '%s'",
-                                   argv[optind - 1]);
-        }
-    }
-    if (optind < argc) {
-        return cmd_usage_error(REDIS_SYNOPSIS, "unexpected argument '%s'",
-                               argv[optind]);
-    }
-    return check_conflicts(o);
+    return status != 0 ? status : check_conflicts(o);
 }
 
 static size_t line_begin(const char *bytes, size_t off)

@@ -215,3 +215,53 @@ void cmd_stack_options(struct rotarr_stack_options *opts)
     opts->compose_file_count = cmd_globals.compose_file_count;
     opts->env_file = cmd_globals.env_file;
 }
+
+/* Returns the long name of option value opt in longopts. */
+static const char *option_name(const struct option *longopts, int opt)
+{
+    for (; longopts->name != NULL; longopts++) {
+        if (longopts->val == opt) {
+            return longopts->name;
+        }
+    }
+    return "?";
+}
+
+int cmd_parse_options(int argc, char **argv, const struct cmd_verb_options *v)
+{
+    int opt;
+    int handled;
+
+    while ((opt = getopt_long(argc, argv, CMD_GLOBAL_SHORTOPTS, v->longopts,
+                              NULL)) != -1) {
+        if (opt == CMD_OPT_HELP) {
+            cmd_print_usage(stdout, v->synopsis);
+            fputs(v->help, stdout);
+            return -1;
+        }
+        if (opt >= CMD_OPT_FIRST_VERB_OPTION && opt < v->last) {
+            if (v->seen[opt - CMD_OPT_FIRST_VERB_OPTION]++) {
+                return cmd_usage_error(v->synopsis,
+                                       "option '--%s' given twice",
+                                       option_name(v->longopts, opt));
+            }
+            if (v->set(v->ctx, opt, optarg) != 0) {
+                return ROTARR_EUSAGE;
+            }
+            continue;
+        }
+        handled = cmd_global_option(opt, optarg, v->synopsis);
+        if (handled < 0) {
+            return ROTARR_EUSAGE;
+        }
+        if (handled == 0) {
+            return cmd_usage_error(v->synopsis, "unknown option '%s'",
+                                   argv[optind - 1]);
+        }
+    }
+    if (optind < argc) {
+        return cmd_usage_error(v->synopsis, "unexpected argument '%s'",
+                               argv[optind]);
+    }
+    return 0;
+}
