@@ -53,4 +53,30 @@ void rotarr_secret_truncate(struct rotarr_secret *secret, size_t len);
 /* Wipes and frees the secret.  Accepts NULL. */
 void rotarr_secret_free(struct rotarr_secret *secret);
 
+/*
+ * Guarded blocks shared by many small secrets.  Each guarded allocation
+ * costs several system calls and at least three pages, so a caller that
+ * holds thousands of secrets at once takes them from a pool: one block
+ * serves many secrets.  A pooled secret is used and freed like any other
+ * (rotarr_secret_free() wipes its bytes), but its bytes stay in the pool's
+ * block, so the pool must be freed after every secret taken from it.
+ */
+struct rotarr_secret_pool;
+
+/* Returns an empty pool, or NULL with err set when memory runs out. */
+struct rotarr_secret_pool *rotarr_secret_pool_new(struct rotarr_error *err);
+
+/*
+ * Returns a new secret in pool holding a copy of the len bytes at bytes,
+ * followed by a NUL, like rotarr_secret_new().  Returns NULL with err set
+ * when guarded memory runs out.
+ */
+struct rotarr_secret *rotarr_secret_pool_add(struct rotarr_secret_pool *pool,
+                                             const void *bytes, size_t len,
+                                             struct rotarr_error *err);
+
+/* Wipes and frees the pool's blocks; free its secrets first.  Accepts
+ * NULL. */
+void rotarr_secret_pool_free(struct rotarr_secret_pool *pool);
+
 #endif

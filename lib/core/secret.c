@@ -1,5 +1,6 @@
 #include "rotarr/compat.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -8,9 +9,28 @@
 
 #include "rotarr/secret.h"
 
+/* Largest secret accepted, far above any password or key. */
+#define SECRET_MAX_BYTES ((size_t)1 << 30)
+
+/* Bytes of one guarded block of a pool: a few hundred passwords. */
+#define SECRET_POOL_BLOCK_BYTES ((size_t)16 * 1024)
+
 struct rotarr_secret {
     size_t len;
     char *bytes;
+    int pooled; /* bytes lie in a pool's block, which the pool frees */
+};
+
+/* One guarded block of a pool, handed out front to back. */
+struct secret_block {
+    struct secret_block *next;
+    char *bytes;
+    size_t size;
+    size_t used;
+};
+
+struct rotarr_secret_pool {
+    struct secret_block *blocks; /* the newest first */
 };
 
 int rotarr_secret_init(struct rotarr_error *err)
@@ -40,7 +60,7 @@ struct rotarr_secret *rotarr_secret_alloc(size_t len,
 {
     struct rotarr_secret *secret;
 
-    if (len > (size_t)1 << 30) {
+    if (len > SECRET_MAX_BYTES) {
         rotarr_error_set(err, ROTARR_EFILE, "secret too large");
         return NULL;
     }
@@ -60,6 +80,7 @@ struct rotarr_secret *rotarr_secret_alloc(size_t len,
         return NULL;
     }
     secret->len = len;
+    secret->pooled = 0;
     sodium_memzero(secret->bytes, len + 1);
     return secret;
 }
@@ -104,8 +125,102 @@ void rotarr_secret_truncate(struct rotarr_secret *secret, size_t len)
 
 void rotarr_secret_free(struct rotarr_secret *secret)
 {
-    if (secret != NULL) {
-        sodium_free(secret->bytes);
-        free(secret);
+    if (secret == NULL) {
+        return;
     }
+    if (secret->pooled) {
+        sodium_memzero(secret->bytes, secret->len + 1);
+    } else {
+        sodium_free(secret->bytes);
+    }
+    free(secret);
+}
+
+struct rotarr_secret_pool *rotarr_secret_pool_new(struct rotarr_error *err)
+{
+    struct rotarr_secret_pool *pool = calloc(1, sizeof(*pool));
+
+    if (pool == NULL) {
+        rotarr_error_set(err, ROTARR_EFILE, "out of memory");
+    }
+    return pool;
+}
+
+/* Returns a block with room for need bytes: the newest one, or a new one
+ * of at least SECRET_POOL_BLOCK_BYTES. */
+static struct secret_block *pool_block(struct rotarr_secret_pool *pool,
+                                       size_t need, struct rotarr_error *err)
+{
+    struct secret_block *block = pool->blocks;
+    size_t size = need > SECRET_POOL_BLOCK_BYTES ? need
+                                                 : SECRET_POOL_BLOCK_BYTES;
+
+    if (block != NULL && block->size - block->used >= need) {
+        return block;
+    }
+    block = malloc(sizeof(*block));
+    if (block == NULL) {
+        rotarr_error_set(err, ROTARR_EFILE, "out of memory");
+        return NULL;
+    }
+    block->bytes = sodium_malloc(size);
+    if (block->bytes == NULL) {
+        free(block);
+        rotarr_error_set(err, ROTARR_EFILE,
+                         "out of locked memory for a secret; raise "
+                         "'ulimit -l' or free memory");
+        return NULL;
+    }
+    block->size = size;
+    block->used = 0;
+    block->next = pool->blocks;
+    pool->blocks = block;
+    return block;
+}
+
+struct rotarr_secret *rotarr_secret_pool_add(struct rotarr_secret_pool *pool,
+                                             const void *bytes, size_t len,
+                                             struct rotarr_error *err)
+{
+    struct rotarr_secret *secret;
+    struct secret_block *block;
+
+    if (len > SECRET_MAX_BYTES) {
+        rotarr_error_set(err, ROTARR_EFILE, "secret too large");
+        return NULL;
+    }
+    block = pool_block(pool, len + 1, err);
+    if (block == NULL) {
+        return NULL;
+    }
+    secret = malloc(sizeof(*secret));
+    if (secret == NULL) {
+        rotarr_error_set(err, ROTARR_EFILE, "out of memory");
+        return NULL;
+    }
+    secret->len = len;
+    secret->bytes = block->bytes + block->used;
+    secret->pooled = 1;
+    block->used += len + 1;
+    if (len > 0) {
+        memcpy(secret->bytes, bytes, len);
+    }
+    secret->bytes[len] = '\0';
+    return secret;
+}
+
+void rotarr_secret_pool_free(struct rotarr_secret_pool *pool)
+{
+    struct secret_block *block;
+
+    if (pool == NULL) {
+        return;
+    }
+    while (pool->blocks != NULL) {
+        block = pool->blocks;
+        pool->blocks = block->next;
+        sodium_free(block->bytes);
+        free(block);
+    }
+    free(pool);
 }

@@ -1,9 +1,10 @@
 /*
- * Unit tests of the byte-range patches (rotarr/patch.h) and the URL codec
- * and parser (rotarr/url.h).
+ * Unit tests of the byte-range patches (rotarr/patch.h), the URL codec
+ * and parser (rotarr/url.h) and the secret pool (rotarr/secret.h).
  */
 #include "rotarr/compat.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -459,11 +460,57 @@ START_TEST(test_url__rejects_non_urls)
 }
 END_TEST
 
+START_TEST(test_secret__pool_keeps_each_value)
+{
+    struct rotarr_error err = ROTARR_ERROR_INIT;
+    struct rotarr_secret_pool *pool = rotarr_secret_pool_new(&err);
+    struct rotarr_secret *secrets[1000];
+    char *big = calloc(1, 40000);
+    char value[32];
+    size_t i;
+
+    ck_assert_ptr_nonnull(pool);
+    ck_assert_ptr_nonnull(big);
+    memset(big, 'b', 39999);
+    for (i = 0; i < 1000; i++) {
+        snprintf(value, sizeof(value), "password-%zu", i);
+        secrets[i] = i == 500 ? rotarr_secret_pool_add(pool, big, 39999, &err)
+                              : rotarr_secret_pool_add(pool, value,
+                                                       strlen(value), &err);
+        ck_assert_ptr_nonnull(secrets[i]);
+    }
+    for (i = 0; i < 1000; i++) {
+        snprintf(value, sizeof(value), "password-%zu", i);
+        ck_assert_str_eq(rotarr_secret_data(secrets[i]),
+                         i == 500 ? big : value);
+    }
+    for (i = 0; i < 1000; i++) {
+        rotarr_secret_free(secrets[i]);
+    }
+    rotarr_secret_pool_free(pool);
+    free(big);
+}
+END_TEST
+
+START_TEST(test_secret__pool_rejects_oversized_value)
+{
+    struct rotarr_error err = ROTARR_ERROR_INIT;
+    struct rotarr_secret_pool *pool = rotarr_secret_pool_new(&err);
+
+    ck_assert_ptr_nonnull(pool);
+    ck_assert_ptr_null(rotarr_secret_pool_add(pool, "", ((size_t)1 << 30) + 1,
+                                              &err));
+    ck_assert_str_eq(err.msg, "secret too large");
+    rotarr_secret_pool_free(pool);
+}
+END_TEST
+
 static Suite *core_suite(void)
 {
     Suite *s = suite_create("core");
     TCase *patch = tcase_create("patch");
     TCase *url = tcase_create("url");
+    TCase *secret = tcase_create("secret");
 
     tcase_add_test(patch, test_patch__applies_several_edits);
     tcase_add_test(patch, test_patch__edits_at_start_and_end);
@@ -496,6 +543,10 @@ static Suite *core_suite(void)
     tcase_add_test(url, test_url__unclosed_variable_ends_at_line_break);
     tcase_add_test(url, test_url__rejects_non_urls);
     suite_add_tcase(s, url);
+
+    tcase_add_test(secret, test_secret__pool_keeps_each_value);
+    tcase_add_test(secret, test_secret__pool_rejects_oversized_value);
+    suite_add_tcase(s, secret);
     return s;
 }
 
