@@ -118,49 +118,67 @@ static size_t next_token(const char *text, size_t i, size_t limit)
     return i;
 }
 
-/* Returns 1 when the token at i is one plain byte equal to one of set. */
-static int plain_in(const char *text, size_t i, size_t limit,
-                    const char *set)
+/* Returns 1 when c, not NUL, is one of the bytes of set.  URLs are
+ * searched in every value of a stack, so this is a plain loop rather
+ * than a strchr() call per byte. */
+static int byte_in(char c, const char *set)
 {
-    return next_token(text, i, limit) == i + 1 && text[i] != '\0'
-           && strchr(set, text[i]) != NULL;
+    for (; *set != '\0'; set++) {
+        if (*set == c) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 /* Returns the first plain byte of set in [i, limit), or limit. */
 static size_t find_first(const char *text, size_t i, size_t limit,
                          const char *set)
 {
-    while (i < limit && !plain_in(text, i, limit, set)) {
-        i = next_token(text, i, limit);
+    size_t next;
+
+    while (i < limit) {
+        next = next_token(text, i, limit);
+        if (next == i + 1 && byte_in(text[i], set)) {
+            return i;
+        }
+        i = next;
     }
-    return i < limit ? i : limit;
+    return limit;
 }
 
 /* Returns the last plain byte c in [i, limit), or limit. */
 static size_t find_last(const char *text, size_t i, size_t limit, char c)
 {
-    const char set[2] = { c, '\0' };
     size_t found = limit;
+    size_t next;
 
     while (i < limit) {
-        if (plain_in(text, i, limit, set)) {
+        next = next_token(text, i, limit);
+        if (next == i + 1 && text[i] == c) {
             found = i;
         }
-        i = next_token(text, i, limit);
+        i = next;
     }
     return found;
 }
 
+static int ends_url(unsigned char c)
+{
+    return c <= ' ' || c == 0x7f || c == '"' || c == '\'' || c == '`' ||
+           c == '<' || c == '>';
+}
+
 static size_t find_url_end(const char *text, size_t i, size_t len)
 {
-    while (i < len) {
-        unsigned char c = (unsigned char)text[i];
+    size_t next;
 
-        if (next_token(text, i, len) == i + 1
-            && (c <= ' ' || c == 0x7f || strchr("\"'`<>", c) != NULL)) {
+    while (i < len) {
+        next = next_token(text, i, len);
+        if (next == i + 1 && ends_url((unsigned char)text[i])) {
             return i;
         }
-        i = next_token(text, i, len);
+        i = next;
     }
     return len;
 }
