@@ -98,6 +98,17 @@ struct rotarr_ydoc *rotarr_ydoc_parse(const char *path, const char *bytes,
                                       size_t len, struct rotarr_error *err)
     ROTARR_MUST_CHECK;
 
+/*
+ * Parses like rotarr_ydoc_parse() but takes bytes, a malloc'd buffer of
+ * len bytes followed by a NUL, instead of copying it: the document wipes
+ * and frees it, and so does a failed call before it returns.  Saves a copy
+ * of a large file.
+ */
+struct rotarr_ydoc *rotarr_ydoc_parse_owned(const char *path, char *bytes,
+                                            size_t len,
+                                            struct rotarr_error *err)
+    ROTARR_MUST_CHECK;
+
 /* Returns the root of the first document, or NULL for a stream with no
  * document (an empty file or only comments). */
 const struct rotarr_ynode *rotarr_ydoc_root(const struct rotarr_ydoc *doc);

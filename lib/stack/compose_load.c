@@ -4,8 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "rotarr/compose.h"
 #include "rotarr/fileio.h"
 #include "compose_private.h"
@@ -115,9 +113,7 @@ static const struct rotarr_ydoc *read_doc(struct loader *l, const char *path)
         free(key);
         return NULL;
     }
-    doc = rotarr_ydoc_parse(path, bytes, len, l->err);
-    sodium_memzero(bytes, len);
-    free(bytes);
+    doc = rotarr_ydoc_parse_owned(path, bytes, len, l->err);
     if (doc != NULL && keep_doc(l->c, doc, key) < 0) {
         rotarr_ydoc_free(doc);
         doc = NULL;

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include <sodium.h>
-#include <yaml.h>
 
 #include "rotarr/yamldoc.h"
 #include "yamldoc_private.h"
@@ -32,7 +31,7 @@ struct yframe {
 
 struct yanchor {
     const char *name;
-    struct ynode_impl *node;
+    struct rotarr_ynode *node;
 };
 
 /*
@@ -50,11 +49,12 @@ struct ybuild {
     const char *text; /* doc->bytes after the BOM: what libyaml reads */
     size_t text_len;
     size_t base;      /* bytes of BOM skipped */
+    int ascii;        /* text has no multibyte character */
     struct ycursor cursor;
     struct yframe *frames;
     size_t depth;
     size_t frame_cap;
-    struct ynode_impl **children;
+    struct rotarr_ynode **children;
     size_t child_count;
     size_t child_cap;
     struct yanchor *anchors; /* open addressing, cap a power of two */
@@ -100,6 +100,27 @@ static size_t utf8_valid_at(const unsigned char *s, size_t left)
     return width;
 }
 
+/* Returns the length of the ASCII run at the start of s, reading eight
+ * bytes at a time. */
+static size_t ascii_prefix(const unsigned char *s, size_t len)
+{
+    const uint64_t high_bits = 0x8080808080808080ULL;
+    uint64_t word;
+    size_t i = 0;
+
+    while (len - i >= sizeof(word)) {
+        memcpy(&word, s + i, sizeof(word));
+        if ((word & high_bits) != 0) {
+            break;
+        }
+        i += sizeof(word);
+    }
+    while (i < len && s[i] < 0x80) {
+        i++;
+    }
+    return i;
+}
+
 size_t yutf8_invalid_offset(const char *bytes, size_t len)
 {
     const unsigned char *s = (const unsigned char *)bytes;
@@ -108,7 +129,7 @@ size_t yutf8_invalid_offset(const char *bytes, size_t len)
 
     while (i < len) {
         if (s[i] < 0x80) {
-            i++;
+            i += ascii_prefix(s + i, len - i);
             continue;
         }
         width = utf8_valid_at(s + i, len - i);
@@ -143,6 +164,9 @@ static size_t byte_of(struct ybuild *b, size_t index)
     const unsigned char *s = (const unsigned char *)b->text;
     struct ycursor *c = &b->cursor;
 
+    if (b->ascii) {
+        return b->base + (index < b->text_len ? index : b->text_len);
+    }
     while (c->chars < index && c->bytes < b->text_len) {
         c->bytes += utf8_width(s[c->bytes]);
         c->chars++;
@@ -155,17 +179,6 @@ static size_t byte_of(struct ybuild *b, size_t index)
         c->chars--;
     }
     return b->base + c->bytes;
-}
-
-static char *arena_strndup(struct yarena *arena, const char *s, size_t len)
-{
-    char *copy = yarena_alloc(arena, len + 1);
-
-    if (copy != NULL) {
-        memcpy(copy, s, len);
-        copy[len] = '\0';
-    }
-    return copy;
 }
 
 static int out_of_memory(struct ybuild *b)
@@ -252,18 +265,18 @@ static int anchors_rehash(struct ybuild *b)
 }
 
 /* A later anchor of the same name replaces the earlier one, as YAML says. */
-static int anchor_define(struct ybuild *b, struct ynode_impl *node)
+static int anchor_define(struct ybuild *b, struct rotarr_ynode *node)
 {
     struct yanchor *slot;
 
     if ((b->anchor_count + 1) * 2 > b->anchor_cap && anchors_rehash(b) < 0) {
         return -1;
     }
-    slot = anchor_slot(b, node->pub.anchor);
+    slot = anchor_slot(b, node->anchor);
     if (slot->name == NULL) {
         b->anchor_count++;
     }
-    slot->name = node->pub.anchor;
+    slot->name = node->anchor;
     slot->node = node;
     return 0;
 }
@@ -276,40 +289,65 @@ static void anchors_clear(struct ybuild *b)
     b->anchor_count = 0;
 }
 
-static struct ynode_impl *node_new(struct ybuild *b,
-                                   enum rotarr_ynode_kind kind,
-                                   const yaml_event_t *event,
-                                   const yaml_char_t *anchor,
-                                   const yaml_char_t *tag)
+/* Nodes reached from node when aliases are expanded, node included. */
+static size_t expanded_of(const struct rotarr_ynode *node)
 {
-    struct yarena *arena = &b->doc->arena;
-    struct ynode_impl *node = yarena_alloc(arena, sizeof(*node));
+    if (node->kind == ROTARR_YNODE_SCALAR) {
+        return 1;
+    }
+    return ((const struct ynode_impl *)node)->expanded;
+}
+
+static int is_complete(const struct rotarr_ynode *node)
+{
+    if (node->kind == ROTARR_YNODE_SCALAR) {
+        return 1;
+    }
+    return ((const struct ynode_impl *)node)->complete;
+}
+
+/* Fills the fields that every node has; node is zeroed.  The event's
+ * strings are already in the document's arena. */
+static void node_init(struct ybuild *b, struct rotarr_ynode *node,
+                      enum rotarr_ynode_kind kind, const struct yevent *event)
+{
+    node->kind = kind;
+    node->doc = b->doc;
+    node->start = byte_of(b, event->start_index);
+    node->line = event->start_line + 1;
+    node->column = event->start_column + 1;
+    node->anchor = event->anchor;
+    node->tag = event->tag;
+    b->node_count++;
+}
+
+static struct rotarr_ynode *scalar_new(struct ybuild *b,
+                                       const struct yevent *event)
+{
+    struct rotarr_ynode *node = yarena_alloc(&b->doc->arena, sizeof(*node));
 
     if (node == NULL) {
         return NULL;
     }
     memset(node, 0, sizeof(*node));
-    node->pub.kind = kind;
-    node->pub.doc = b->doc;
-    node->pub.start = byte_of(b, event->start_mark.index);
-    node->pub.line = event->start_mark.line + 1;
-    node->pub.column = event->start_mark.column + 1;
+    node_init(b, node, ROTARR_YNODE_SCALAR, event);
+    return node;
+}
+
+static struct ynode_impl *collection_new(struct ybuild *b,
+                                         const struct yevent *event)
+{
+    int mapping = event->type == YEVENT_MAPPING_START;
+    struct ynode_impl *node = yarena_alloc(&b->doc->arena, sizeof(*node));
+
+    if (node == NULL) {
+        return NULL;
+    }
+    memset(node, 0, sizeof(*node));
     node->expanded = 1;
-    if (anchor != NULL) {
-        node->pub.anchor = arena_strndup(arena, (const char *)anchor,
-                                         strlen((const char *)anchor));
-        if (node->pub.anchor == NULL) {
-            return NULL;
-        }
-    }
-    if (tag != NULL) {
-        node->pub.tag = arena_strndup(arena, (const char *)tag,
-                                      strlen((const char *)tag));
-        if (node->pub.tag == NULL) {
-            return NULL;
-        }
-    }
-    b->node_count++;
+    node->pub.flow = event->flow;
+    node_init(b, &node->pub,
+              mapping ? ROTARR_YNODE_MAPPING : ROTARR_YNODE_SEQUENCE, event);
     return node;
 }
 
@@ -412,7 +450,7 @@ static size_t block_scalar_end(const char *s, size_t start, size_t end)
     return content ? end : last;
 }
 
-static int attach(struct ybuild *b, struct ynode_impl *node, size_t end)
+static int attach(struct ybuild *b, struct rotarr_ynode *node, size_t end)
 {
     struct yframe *parent;
 
@@ -421,7 +459,7 @@ static int attach(struct ybuild *b, struct ynode_impl *node, size_t end)
                  b->doc->root_count + 1, sizeof(*b->doc->roots)) < 0) {
             return out_of_memory(b);
         }
-        b->doc->roots[b->doc->root_count++] = &node->pub;
+        b->doc->roots[b->doc->root_count++] = node;
         return 0;
     }
     if (grow((void **)&b->children, &b->child_cap, b->child_count + 1,
@@ -434,42 +472,18 @@ static int attach(struct ybuild *b, struct ynode_impl *node, size_t end)
     return 0;
 }
 
-static enum rotarr_yscalar_style style_of(yaml_scalar_style_t style)
+static int on_scalar(struct ybuild *b, const struct yevent *event)
 {
-    switch (style) {
-    case YAML_SINGLE_QUOTED_SCALAR_STYLE:
-        return ROTARR_YSTYLE_SINGLE;
-    case YAML_DOUBLE_QUOTED_SCALAR_STYLE:
-        return ROTARR_YSTYLE_DOUBLE;
-    case YAML_LITERAL_SCALAR_STYLE:
-        return ROTARR_YSTYLE_LITERAL;
-    case YAML_FOLDED_SCALAR_STYLE:
-        return ROTARR_YSTYLE_FOLDED;
-    default:
-        return ROTARR_YSTYLE_PLAIN;
-    }
-}
-
-static int on_scalar(struct ybuild *b, const yaml_event_t *event)
-{
-    struct ynode_impl *node;
     struct rotarr_ynode *pub;
 
-    node = node_new(b, ROTARR_YNODE_SCALAR, event, event->data.scalar.anchor,
-                    event->data.scalar.tag);
-    if (node == NULL) {
+    pub = scalar_new(b, event);
+    if (pub == NULL) {
         return out_of_memory(b);
     }
-    pub = &node->pub;
-    pub->style = style_of(event->data.scalar.style);
-    pub->value_len = event->data.scalar.length;
-    pub->value = arena_strndup(&b->doc->arena,
-                               (const char *)event->data.scalar.value,
-                               pub->value_len);
-    if (pub->value == NULL) {
-        return out_of_memory(b);
-    }
-    pub->end = byte_of(b, event->end_mark.index);
+    pub->style = event->style;
+    pub->value_len = event->length;
+    pub->value = event->value;
+    pub->end = byte_of(b, event->end_index);
     if (pub->anchor != NULL || pub->tag != NULL) {
         skip_properties(pub, b->doc->bytes, pub->end);
     }
@@ -477,19 +491,18 @@ static int on_scalar(struct ybuild *b, const yaml_event_t *event)
         pub->style == ROTARR_YSTYLE_FOLDED) {
         pub->end = block_scalar_end(b->doc->bytes, pub->start, pub->end);
     }
-    node->complete = 1;
-    if (pub->anchor != NULL && anchor_define(b, node) < 0) {
+    if (pub->anchor != NULL && anchor_define(b, pub) < 0) {
         return -1;
     }
-    return attach(b, node, pub->end);
+    return attach(b, pub, pub->end);
 }
 
-static int on_alias(struct ybuild *b, const yaml_event_t *event)
+static int on_alias(struct ybuild *b, const struct yevent *event)
 {
-    const char *name = (const char *)event->data.alias.anchor;
+    const char *name = event->anchor;
     struct yanchor *slot = NULL;
-    size_t line = event->start_mark.line + 1;
-    size_t column = event->start_mark.column + 1;
+    size_t line = event->start_line + 1;
+    size_t column = event->start_column + 1;
 
     if (b->anchor_cap > 0) {
         slot = anchor_slot(b, name);
@@ -498,41 +511,30 @@ static int on_alias(struct ybuild *b, const yaml_event_t *event)
         return fail_at(b, line, column, "undefined alias", name,
                        "define the anchor with '&' before using it");
     }
-    if (!slot->node->complete) {
+    if (!is_complete(slot->node)) {
         return rotarr_error_set(b->err, ROTARR_EFILE,
                                 "%s:%zu:%zu: alias '%s' refers to a node "
                                 "that contains it; remove the loop",
                                 b->doc->path, line, column, name);
     }
-    return attach(b, slot->node, byte_of(b, event->end_mark.index));
+    return attach(b, slot->node, byte_of(b, event->end_index));
 }
 
-static int on_collection_start(struct ybuild *b, const yaml_event_t *event)
+static int on_collection_start(struct ybuild *b, const struct yevent *event)
 {
-    int mapping = event->type == YAML_MAPPING_START_EVENT;
     struct ynode_impl *node;
     struct yframe *frame;
 
     if (b->depth >= ROTARR_YDOC_MAX_DEPTH) {
-        return fail_at(b, event->start_mark.line + 1,
-                       event->start_mark.column + 1,
+        return fail_at(b, event->start_line + 1, event->start_column + 1,
                        "collections nested too deep", NULL,
                        "flatten the structure");
     }
-    node = node_new(b, mapping ? ROTARR_YNODE_MAPPING : ROTARR_YNODE_SEQUENCE,
-                    event,
-                    mapping ? event->data.mapping_start.anchor
-                            : event->data.sequence_start.anchor,
-                    mapping ? event->data.mapping_start.tag
-                            : event->data.sequence_start.tag);
+    node = collection_new(b, event);
     if (node == NULL) {
         return out_of_memory(b);
     }
-    node->pub.flow =
-        mapping ? event->data.mapping_start.style == YAML_FLOW_MAPPING_STYLE
-                : event->data.sequence_start.style ==
-                      YAML_FLOW_SEQUENCE_STYLE;
-    if (node->pub.anchor != NULL && anchor_define(b, node) < 0) {
+    if (node->pub.anchor != NULL && anchor_define(b, &node->pub) < 0) {
         return -1;
     }
     if (grow((void **)&b->frames, &b->frame_cap, b->depth + 1,
@@ -563,9 +565,9 @@ static int take_children(struct ybuild *b, struct yframe *frame)
         return out_of_memory(b);
     }
     for (i = 0; i < n; i++) {
-        node->pub.items[i] = &b->children[frame->first_child + i]->pub;
-        node->expanded = add_saturating(
-            node->expanded, b->children[frame->first_child + i]->expanded);
+        node->pub.items[i] = b->children[frame->first_child + i];
+        node->expanded = add_saturating(node->expanded,
+                                        expanded_of(node->pub.items[i]));
     }
     node->pub.count = node->pub.kind == ROTARR_YNODE_MAPPING ? n / 2 : n;
     b->child_count = frame->first_child;
@@ -578,7 +580,7 @@ static int take_children(struct ybuild *b, struct yframe *frame)
     return 0;
 }
 
-static int on_collection_end(struct ybuild *b, const yaml_event_t *event)
+static int on_collection_end(struct ybuild *b, const struct yevent *event)
 {
     struct yframe frame = b->frames[--b->depth];
     struct ynode_impl *node = frame.node;
@@ -586,7 +588,7 @@ static int on_collection_end(struct ybuild *b, const yaml_event_t *event)
     if (take_children(b, &frame) < 0) {
         return -1;
     }
-    node->pub.end = node->pub.flow ? byte_of(b, event->end_mark.index)
+    node->pub.end = node->pub.flow ? byte_of(b, event->end_index)
                                    : frame.last_end;
     if (node->pub.kind == ROTARR_YNODE_MAPPING &&
         ymap_finish(node, &b->doc->arena, &b->keys, b->doc->path, b->err) <
@@ -594,29 +596,29 @@ static int on_collection_end(struct ybuild *b, const yaml_event_t *event)
         return -1;
     }
     node->complete = 1;
-    return attach(b, node, node->pub.end);
+    return attach(b, &node->pub, node->pub.end);
 }
 
-static int libyaml_error(struct ybuild *b, const yaml_parser_t *parser)
+static int libyaml_error(struct ybuild *b, const struct yparse_error *error)
 {
-    size_t line = parser->problem_mark.line + 1;
-    size_t column = parser->problem_mark.column + 1;
-    const char *problem = parser->problem != NULL ? parser->problem
-                                                  : "invalid YAML";
+    size_t line = error->line + 1;
+    size_t column = error->column + 1;
+    const char *problem = error->problem != NULL ? error->problem
+                                                 : "invalid YAML";
 
-    if (parser->error == YAML_MEMORY_ERROR) {
+    if (error->out_of_memory) {
         return out_of_memory(b);
     }
-    if (parser->error == YAML_READER_ERROR) {
-        line_column_of(b->text, parser->problem_offset, &line, &column);
+    if (error->reader) {
+        line_column_of(b->text, error->offset, &line, &column);
     }
-    if (parser->context != NULL) {
+    if (error->context != NULL) {
         return rotarr_error_set(
             b->err, ROTARR_EFILE,
             "%s:%zu:%zu: %s (%s at line %zu); check the indentation and "
             "quoting there",
-            b->doc->path, line, column, problem, parser->context,
-            parser->context_mark.line + 1);
+            b->doc->path, line, column, problem, error->context,
+            error->context_line + 1);
     }
     return rotarr_error_set(b->err, ROTARR_EFILE,
                             "%s:%zu:%zu: %s; check the indentation and "
@@ -624,22 +626,24 @@ static int libyaml_error(struct ybuild *b, const yaml_parser_t *parser)
                             b->doc->path, line, column, problem);
 }
 
-static int on_event(struct ybuild *b, const yaml_event_t *event)
+static int on_event(void *ctx, const struct yevent *event)
 {
+    struct ybuild *b = ctx;
+
     switch (event->type) {
-    case YAML_DOCUMENT_START_EVENT:
+    case YEVENT_DOCUMENT_START:
         anchors_clear(b);
         b->node_count = 0;
         return 0;
-    case YAML_SCALAR_EVENT:
+    case YEVENT_SCALAR:
         return on_scalar(b, event);
-    case YAML_ALIAS_EVENT:
+    case YEVENT_ALIAS:
         return on_alias(b, event);
-    case YAML_SEQUENCE_START_EVENT:
-    case YAML_MAPPING_START_EVENT:
+    case YEVENT_SEQUENCE_START:
+    case YEVENT_MAPPING_START:
         return on_collection_start(b, event);
-    case YAML_SEQUENCE_END_EVENT:
-    case YAML_MAPPING_END_EVENT:
+    case YEVENT_SEQUENCE_END:
+    case YEVENT_MAPPING_END:
         return on_collection_end(b, event);
     default:
         return 0;
@@ -648,32 +652,14 @@ static int on_event(struct ybuild *b, const yaml_event_t *event)
 
 static int build(struct ybuild *b)
 {
-    yaml_parser_t parser;
-    yaml_event_t event;
-    int done = 0;
-    int ret = -1;
+    struct yparse_error error;
+    int ret;
 
-    if (!yaml_parser_initialize(&parser)) {
-        return out_of_memory(b);
+    ret = yevents_read(b->text, b->text_len, &b->doc->arena, on_event, b,
+                       &error);
+    if (ret == -2) {
+        return libyaml_error(b, &error);
     }
-    yaml_parser_set_input_string(&parser, (const unsigned char *)b->text,
-                                 b->text_len);
-    while (!done) {
-        if (!yaml_parser_parse(&parser, &event)) {
-            ret = libyaml_error(b, &parser);
-            goto out;
-        }
-        done = event.type == YAML_STREAM_END_EVENT;
-        ret = on_event(b, &event);
-        yaml_event_delete(&event);
-        if (ret < 0) {
-            goto out;
-        }
-    }
-    ret = 0;
-
-out:
-    yaml_parser_delete(&parser);
     return ret;
 }
 
@@ -683,13 +669,10 @@ static int check_input(struct ybuild *b)
     size_t line;
     size_t column;
 
-    if (b->doc->len > ROTARR_YDOC_MAX_BYTES) {
-        return rotarr_error_set(b->err, ROTARR_EFILE,
-                                "%s: larger than the 16 MiB limit for YAML "
-                                "files; split it into smaller files",
-                                b->doc->path);
-    }
-    bad = yutf8_invalid_offset(b->doc->bytes, b->doc->len);
+    b->ascii = ascii_prefix((const unsigned char *)b->text, b->text_len) ==
+               b->text_len;
+    bad = b->ascii ? b->doc->len
+                   : yutf8_invalid_offset(b->doc->bytes, b->doc->len);
     if (bad < b->doc->len) {
         line_column_of(b->doc->bytes, bad, &line, &column);
         return rotarr_error_set(b->err, ROTARR_EFILE,
@@ -701,30 +684,62 @@ static int check_input(struct ybuild *b)
     return 0;
 }
 
-static struct rotarr_ydoc *doc_new(const char *path, const char *bytes,
-                                   size_t len)
+static int too_large(const char *path, struct rotarr_error *err)
+{
+    return rotarr_error_set(err, ROTARR_EFILE,
+                            "%s: larger than the 16 MiB limit for YAML "
+                            "files; split it into smaller files", path);
+}
+
+static void wipe_and_free(char *bytes, size_t len)
+{
+    sodium_memzero(bytes, len);
+    free(bytes);
+}
+
+/* Returns a document holding bytes, or NULL; bytes is freed either way. */
+static struct rotarr_ydoc *doc_new(const char *path, char *bytes, size_t len)
 {
     struct rotarr_ydoc *doc = calloc(1, sizeof(*doc));
 
     if (doc == NULL) {
+        wipe_and_free(bytes, len);
         return NULL;
     }
+    doc->bytes = bytes;
+    doc->len = len;
     doc->path = strdup(path);
-    doc->bytes = malloc(len + 1);
-    if (doc->path == NULL || doc->bytes == NULL) {
+    if (doc->path == NULL) {
         rotarr_ydoc_free(doc);
         return NULL;
     }
-    if (len > 0) {
-        memcpy(doc->bytes, bytes, len);
-    }
-    doc->bytes[len] = '\0';
-    doc->len = len;
     return doc;
 }
 
 struct rotarr_ydoc *rotarr_ydoc_parse(const char *path, const char *bytes,
                                       size_t len, struct rotarr_error *err)
+{
+    char *copy;
+
+    if (len > ROTARR_YDOC_MAX_BYTES) {
+        too_large(path, err);
+        return NULL;
+    }
+    copy = malloc(len + 1);
+    if (copy == NULL) {
+        rotarr_error_set(err, ROTARR_EFILE, "out of memory");
+        return NULL;
+    }
+    if (len > 0) {
+        memcpy(copy, bytes, len);
+    }
+    copy[len] = '\0';
+    return rotarr_ydoc_parse_owned(path, copy, len, err);
+}
+
+struct rotarr_ydoc *rotarr_ydoc_parse_owned(const char *path, char *bytes,
+                                            size_t len,
+                                            struct rotarr_error *err)
 {
     struct ybuild b;
     int ok = 0;
@@ -732,9 +747,8 @@ struct rotarr_ydoc *rotarr_ydoc_parse(const char *path, const char *bytes,
     memset(&b, 0, sizeof(b));
     b.err = err;
     if (len > ROTARR_YDOC_MAX_BYTES) {
-        rotarr_error_set(err, ROTARR_EFILE,
-                         "%s: larger than the 16 MiB limit for YAML files; "
-                         "split it into smaller files", path);
+        wipe_and_free(bytes, len);
+        too_large(path, err);
         return NULL;
     }
     b.doc = doc_new(path, bytes, len);

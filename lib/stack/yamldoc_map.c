@@ -11,9 +11,17 @@
 #include "rotarr/yamldoc.h"
 #include "yamldoc_private.h"
 
+/* Chunks start at YARENA_CHUNK_BYTES and double up to YARENA_CHUNK_MAX:
+ * a small file takes little memory, and a large one few allocations,
+ * each of which may cost a system call. */
 #define YARENA_CHUNK_BYTES ((size_t)64 * 1024)
+#define YARENA_CHUNK_MAX ((size_t)4 * 1024 * 1024)
 #define YAML_MERGE_TAG "tag:yaml.org,2002:merge"
 #define YAML_NULL_TAG "tag:yaml.org,2002:null"
+
+/* Mappings with at most this many pairs are checked for repeated keys by
+ * comparing every pair of keys instead of hashing them. */
+#define YMAP_LINEAR_KEYS 8
 
 struct yarena_chunk {
     struct yarena_chunk *next;
@@ -22,45 +30,73 @@ struct yarena_chunk {
     max_align_t data[];
 };
 
-void *yarena_alloc(struct yarena *arena, size_t size)
+/* Returns size bytes from the newest chunk of the list at head, or from
+ * a new chunk when it lacks room.  size must keep the chunk's alignment
+ * when the caller needs it. */
+static void *chunk_piece(struct yarena_chunk **head, size_t size)
 {
-    struct yarena_chunk *chunk = arena->head;
-    size_t align = alignof(max_align_t);
-    size_t bytes;
+    struct yarena_chunk *chunk = *head;
+    size_t bytes = YARENA_CHUNK_BYTES;
     void *piece;
 
-    if (size > SIZE_MAX - align) {
-        return NULL;
-    }
-    size = (size + align - 1) / align * align;
     if (chunk == NULL || chunk->size - chunk->used < size) {
-        bytes = size > YARENA_CHUNK_BYTES ? size : YARENA_CHUNK_BYTES;
+        if (chunk != NULL && chunk->size < YARENA_CHUNK_MAX) {
+            bytes = chunk->size * 2;
+        } else if (chunk != NULL) {
+            bytes = YARENA_CHUNK_MAX;
+        }
+        bytes = size > bytes ? size : bytes;
         chunk = malloc(sizeof(*chunk) + bytes);
         if (chunk == NULL) {
             return NULL;
         }
-        chunk->next = arena->head;
+        chunk->next = *head;
         chunk->used = 0;
         chunk->size = bytes;
-        arena->head = chunk;
+        *head = chunk;
     }
     piece = (char *)chunk->data + chunk->used;
     chunk->used += size;
     return piece;
 }
 
-void yarena_release(struct yarena *arena)
+void *yarena_alloc(struct yarena *arena, size_t size)
 {
-    struct yarena_chunk *chunk = arena->head;
+    size_t align = alignof(max_align_t);
+
+    if (size > SIZE_MAX - align) {
+        return NULL;
+    }
+    return chunk_piece(&arena->head, (size + align - 1) / align * align);
+}
+
+char *yarena_alloc_text(struct yarena *arena, size_t size)
+{
+    return chunk_piece(&arena->text_head, size);
+}
+
+static void release_chunks(struct yarena_chunk **head, int wipe)
+{
+    struct yarena_chunk *chunk = *head;
     struct yarena_chunk *next;
 
     while (chunk != NULL) {
         next = chunk->next;
-        sodium_memzero(chunk->data, chunk->used);
+        if (wipe) {
+            sodium_memzero(chunk->data, chunk->used);
+        }
         free(chunk);
         chunk = next;
     }
-    arena->head = NULL;
+    *head = NULL;
+}
+
+/* Only the text is wiped: nodes and their arrays hold positions and
+ * pointers, and wiping them would cost a pass over most of the memory. */
+void yarena_release(struct yarena *arena)
+{
+    release_chunks(&arena->head, 0);
+    release_chunks(&arena->text_head, 1);
 }
 
 static size_t hash_key(const struct rotarr_ynode *key)
@@ -145,6 +181,24 @@ static int fail_at(const struct rotarr_ynode *node, const char *path,
                             node->line, node->column, problem);
 }
 
+/* Returns the first scalar key before key i of map that equals it, or
+ * NULL; for small mappings, where comparing is cheaper than hashing. */
+static const struct rotarr_ynode *earlier_key(const struct ynode_impl *map,
+                                              size_t i)
+{
+    const struct rotarr_ynode *key = map->pub.items[2 * i];
+    const struct rotarr_ynode *other;
+    size_t j;
+
+    for (j = 0; j < i; j++) {
+        other = map->pub.items[2 * j];
+        if (other->kind == ROTARR_YNODE_SCALAR && same_key(other, key)) {
+            return other;
+        }
+    }
+    return NULL;
+}
+
 /* Checks that no two scalar keys of map decode to the same text. */
 static int check_duplicates(const struct ynode_impl *map,
                             struct ykeyset *set, const char *path,
@@ -152,14 +206,18 @@ static int check_duplicates(const struct ynode_impl *map,
 {
     const struct rotarr_ynode *key;
     const struct rotarr_ynode *first;
+    int small = map->pub.count <= YMAP_LINEAR_KEYS;
     size_t i;
 
+    if (!small && ykeyset_reset(set, map->pub.count) < 0) {
+        return rotarr_error_set(err, ROTARR_EFILE, "out of memory");
+    }
     for (i = 0; i < map->pub.count; i++) {
         key = map->pub.items[2 * i];
         if (key->kind != ROTARR_YNODE_SCALAR) {
             continue;
         }
-        first = ykeyset_add(set, key);
+        first = small ? earlier_key(map, i) : ykeyset_add(set, key);
         if (first != NULL) {
             return rotarr_error_set(
                 err, ROTARR_EFILE,
@@ -179,21 +237,20 @@ static int check_merge_value(const struct rotarr_ynode *value,
                              const char *path, struct rotarr_error *err,
                              size_t *pairs, size_t *depth)
 {
+    const struct rotarr_ynode *item;
     const struct ynode_impl *source;
     size_t count = value->kind == ROTARR_YNODE_SEQUENCE ? value->count : 1;
     size_t i;
 
     for (i = 0; i < count; i++) {
-        source = (const struct ynode_impl *)(value->kind ==
-                                                     ROTARR_YNODE_SEQUENCE
-                                                 ? value->items[i]
-                                                 : value);
-        if (source->pub.kind != ROTARR_YNODE_MAPPING) {
-            return fail_at(&source->pub, path, err,
+        item = value->kind == ROTARR_YNODE_SEQUENCE ? value->items[i] : value;
+        if (item->kind != ROTARR_YNODE_MAPPING) {
+            return fail_at(item, path, err,
                            "merge key '<<' needs a mapping or a list of "
                            "mappings; use '<<: *anchor' with an anchored "
                            "mapping");
         }
+        source = (const struct ynode_impl *)item;
         *pairs += source->pair_count;
         if (source->merge_depth + 1 > *depth) {
             *depth = source->merge_depth + 1;
@@ -282,9 +339,6 @@ int ymap_finish(struct ynode_impl *map, struct yarena *arena,
     int has_merge = 0;
     size_t i;
 
-    if (ykeyset_reset(set, map->pub.count) < 0) {
-        return rotarr_error_set(err, ROTARR_EFILE, "out of memory");
-    }
     if (check_duplicates(map, set, path, err) < 0) {
         return -1;
     }
@@ -338,11 +392,16 @@ const struct rotarr_ynode *rotarr_ynode_get(const struct rotarr_ynode *map,
                                             const char *key)
 {
     const struct rotarr_ynode *const *pairs;
+    const struct rotarr_ynode *candidate;
     size_t count = rotarr_ynode_pairs(map, &pairs);
+    size_t len = strlen(key);
     size_t i;
 
     for (i = 0; i < count; i++) {
-        if (rotarr_ynode_equals(pairs[2 * i], key)) {
+        candidate = pairs[2 * i];
+        if (candidate->kind == ROTARR_YNODE_SCALAR &&
+            candidate->value_len == len &&
+            memcmp(candidate->value, key, len) == 0) {
             return pairs[2 * i + 1];
         }
     }
@@ -363,8 +422,8 @@ int rotarr_ynode_is_null(const struct rotarr_ynode *node)
     if (node->tag != NULL) {
         return strcmp(node->tag, YAML_NULL_TAG) == 0;
     }
-    if (node->style != ROTARR_YSTYLE_PLAIN) {
-        return 0;
+    if (node->style != ROTARR_YSTYLE_PLAIN || node->value_len > 4) {
+        return 0; /* "null" is the longest spelling */
     }
     for (i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++) {
         if (rotarr_ynode_equals(node, nulls[i])) {

@@ -1,6 +1,7 @@
 /*
- * Internals shared by the YAML document files: the node record behind
- * struct rotarr_ynode and the allocation arena that owns every node.
+ * Internals shared by the YAML document files: the record behind a
+ * collection's struct rotarr_ynode and the allocation arena that owns
+ * every node.
  */
 #ifndef ROTARR_YAMLDOC_PRIVATE_H
 #define ROTARR_YAMLDOC_PRIVATE_H
@@ -10,12 +11,18 @@
 #include "rotarr/error.h"
 #include "rotarr/yamldoc.h"
 
-/* Memory handed out in pieces and freed all at once with the document. */
+/* Memory handed out in pieces and freed all at once with the document:
+ * aligned pieces for nodes, and packed ones for text. */
 struct yarena {
     struct yarena_chunk *head;
+    struct yarena_chunk *text_head;
 };
 
-/* The public node first, so that a node pointer converts both ways. */
+/*
+ * A sequence or mapping: the public node first, so that a node pointer
+ * converts both ways.  A scalar is a bare struct rotarr_ynode, because
+ * scalars are most of a document's nodes and need none of this.
+ */
 struct ynode_impl {
     struct rotarr_ynode pub;
     /* Mappings: effective pairs with merge keys resolved, interleaved as
@@ -33,14 +40,77 @@ struct ykeyset {
     size_t cap; /* a power of two, 0 before the first use */
 };
 
+/* One libyaml event that the tree is built from, without libyaml's
+ * types, so that only the reader includes yaml.h.  The strings are in
+ * the text arena given to yevents_read(). */
+enum yevent_type {
+    YEVENT_OTHER, /* stream and document ends: nothing to build */
+    YEVENT_DOCUMENT_START,
+    YEVENT_SCALAR,
+    YEVENT_ALIAS,
+    YEVENT_SEQUENCE_START,
+    YEVENT_SEQUENCE_END,
+    YEVENT_MAPPING_START,
+    YEVENT_MAPPING_END,
+};
+
+/* Marks count characters from the start of the text, as libyaml does;
+ * line and column are 0-based. */
+struct yevent {
+    enum yevent_type type;
+    size_t start_index, start_line, start_column;
+    size_t end_index;
+    const char *anchor; /* for an alias, the name it refers to */
+    const char *tag;
+    const char *value; /* scalars: decoded text and a NUL */
+    size_t length;
+    enum rotarr_yscalar_style style; /* scalars */
+    int flow;                        /* collections written as [..] or {..} */
+};
+
+/* An error that libyaml reported.  The strings are libyaml's
+ * constants. */
+struct yparse_error {
+    int out_of_memory;
+    int reader;          /* the text could not be decoded: see offset */
+    const char *problem; /* NULL when libyaml gave none */
+    size_t line, column; /* 0-based, of the problem */
+    size_t offset;       /* byte of the problem, for reader errors */
+    const char *context; /* NULL, or what was being parsed */
+    size_t context_line;
+};
+
+/* Returns 0 to go on, or -1 to stop reading with err set by the caller. */
+typedef int (*yevent_fn)(void *ctx, const struct yevent *event);
+
+/*
+ * Parses the len bytes at text with libyaml and calls on_event with each
+ * event in file order.  An event is valid during the call only, but its
+ * strings are copied to the text of arena and last as long as it.  For a
+ * large text, on_event runs on a worker thread while the calling thread
+ * parses, so on_event must not allocate text from arena.  Returns 0 after
+ * the last event, or -1 when on_event returned -1.  Returns -2 with
+ * *error filled when libyaml failed or memory ran out, after on_event has
+ * seen every event before the failure.
+ */
+int yevents_read(const char *text, size_t len, struct yarena *arena,
+                 yevent_fn on_event, void *ctx, struct yparse_error *error);
+
 /* Returns the offset of the first byte that is not part of valid UTF-8
  * (overlong forms, surrogates and code points above U+10FFFF included),
  * or len when every byte is. */
 size_t yutf8_invalid_offset(const char *bytes, size_t len);
 
+/* Returns size bytes aligned for any object, for nodes and arrays of
+ * pointers.  They are not wiped when freed, so they must not hold text. */
 void *yarena_alloc(struct yarena *arena, size_t size);
 
-/* Frees every piece, wiping it first because values may be secrets. */
+/* Returns size bytes with no alignment, for text: values, anchors and
+ * tags. */
+char *yarena_alloc_text(struct yarena *arena, size_t size);
+
+/* Frees every piece, wiping the text first because values may be
+ * secrets. */
 void yarena_release(struct yarena *arena);
 
 /* Returns 1 when key is a merge key: a plain "<<" with no tag other than

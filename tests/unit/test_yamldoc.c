@@ -533,6 +533,26 @@ START_TEST(test_yamldoc__rejects_duplicate_key)
 }
 END_TEST
 
+START_TEST(test_yamldoc__rejects_duplicate_key_in_large_mapping)
+{
+    parse_fails("{k0: 0, k1: 1, k2: 2, k3: 3, k4: 4, k5: 5, k6: 6, k7: 7, "
+                "k8: 8, k9: 9, k3: 10}\n",
+                "t.yaml:1:72: duplicate key 'k3' (first at line 1); remove "
+                "or rename one of them");
+}
+END_TEST
+
+START_TEST(test_yamldoc__accepts_large_mapping)
+{
+    struct rotarr_ydoc *doc = parse("{k0: 0, k1: 1, k2: 2, k3: 3, k4: 4, "
+                                    "k5: 5, k6: 6, k7: 7, k8: 8, k9: 9}\n");
+
+    ck_assert_uint_eq(rotarr_ydoc_root(doc)->count, 10);
+    ck_assert_str_eq(at_doc(doc, "k9")->value, "9");
+    rotarr_ydoc_free(doc);
+}
+END_TEST
+
 START_TEST(test_yamldoc__accepts_same_key_in_two_mappings)
 {
     struct rotarr_ydoc *doc = parse("x: {a: 1}\ny: {a: 2}\n");
@@ -598,6 +618,62 @@ START_TEST(test_yamldoc__accepts_16_mib)
 
     ck_assert_str_eq(at_doc(doc, "a")->value, "1");
     rotarr_ydoc_free(doc);
+    free(text);
+}
+END_TEST
+
+/* Returns head, then entries lines "kNNNNN: 'v\u00e9NNNNN'", then tail:
+ * far more than the size from which a worker thread parses the text. */
+static char *large_text(const char *head, size_t entries, const char *tail)
+{
+    struct rotarr_buf text = ROTARR_BUF_INIT;
+    size_t i;
+
+    rotarr_buf_puts(&text, head, &err);
+    for (i = 0; i < entries; i++) {
+        rotarr_buf_printf(&text, &err, "k%05zu: 'v\xc3\xa9%05zu'\n", i, i);
+    }
+    rotarr_buf_puts(&text, tail, &err);
+    ck_assert_uint_gt(text.len, 256 * 1024);
+    return rotarr_buf_detach(&text, NULL);
+}
+
+START_TEST(test_yamldoc__large_document_keeps_every_value)
+{
+    char *text = large_text("first: \"a\\0b\"\n", 20000, "");
+    struct rotarr_ydoc *doc = parse(text);
+    const struct rotarr_ynode *last = at_doc(doc, "k19999");
+
+    ck_assert_uint_eq(rotarr_ydoc_root(doc)->count, 20001);
+    ck_assert_uint_eq(at_doc(doc, "first")->value_len, 3);
+    ck_assert_mem_eq(at_doc(doc, "first")->value, "a\0b", 4);
+    ck_assert_str_eq(at_doc(doc, "k00000")->value, "v\xc3\xa9" "00000");
+    ck_assert_str_eq(last->value, "v\xc3\xa9" "19999");
+    ck_assert_str_eq(span(last), "'v\xc3\xa9" "19999'");
+    ck_assert_uint_eq(last->line, 20001);
+    ck_assert_uint_eq(last->column, 9);
+    rotarr_ydoc_free(doc);
+    free(text);
+}
+END_TEST
+
+START_TEST(test_yamldoc__large_document_reports_late_error)
+{
+    char *text = large_text("first: 1\n", 20000, "late: [1, 2\n");
+
+    parse_fails(text, "t.yaml:20003:1: did not find expected ',' or ']' "
+                      "(while parsing a flow sequence at line 20002); check "
+                      "the indentation and quoting there");
+    free(text);
+}
+END_TEST
+
+START_TEST(test_yamldoc__large_document_reports_early_error)
+{
+    char *text = large_text("x: {a: 1, a: 2}\n", 20000, "");
+
+    parse_fails(text, "t.yaml:1:11: duplicate key 'a' (first at line 1); "
+                      "remove or rename one of them");
     free(text);
 }
 END_TEST
@@ -986,12 +1062,18 @@ static Suite *yamldoc_suite(void)
     tcase_add_test(errors, test_yamldoc__accepts_valid_flow_sequence);
     tcase_add_test(errors, test_yamldoc__rejects_duplicate_key);
     tcase_add_test(errors, test_yamldoc__accepts_same_key_in_two_mappings);
+    tcase_add_test(errors,
+                   test_yamldoc__rejects_duplicate_key_in_large_mapping);
+    tcase_add_test(errors, test_yamldoc__accepts_large_mapping);
     tcase_add_test(errors, test_yamldoc__rejects_non_utf8);
     tcase_add_test(errors, test_yamldoc__accepts_utf8);
     tcase_add_test(errors, test_yamldoc__rejects_over_16_mib);
     tcase_add_test(errors, test_yamldoc__accepts_16_mib);
     tcase_add_test(errors, test_yamldoc__rejects_alias_bomb);
     tcase_add_test(errors, test_yamldoc__accepts_moderate_aliases);
+    tcase_add_test(errors, test_yamldoc__large_document_keeps_every_value);
+    tcase_add_test(errors, test_yamldoc__large_document_reports_late_error);
+    tcase_add_test(errors, test_yamldoc__large_document_reports_early_error);
     tcase_add_test(errors, test_yamldoc__rejects_undefined_alias);
     tcase_add_test(errors, test_yamldoc__rejects_recursive_alias);
     tcase_add_test(errors, test_yamldoc__rejects_deep_nesting);
