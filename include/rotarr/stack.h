@@ -31,7 +31,9 @@ struct rotarr_stack_options {
     size_t compose_file_count;
     const char *env_file; /* NULL: DIR/.env when it exists */
     /* The shell environment, consulted before the env file as Compose
-     * does; NULL means getenv(). */
+     * does; NULL means getenv().  The occurrence search of a large
+     * compose file calls it from two threads at once, so it must only
+     * read shared state. */
     rotarr_lookup_fn shell_lookup;
     void *shell_ctx;
 };
@@ -197,7 +199,8 @@ const char *rotarr_stack_lookup(const struct rotarr_stack *stack,
 /*
  * Finds the occurrences of count secrets in one pass over the stack:
  * outs[i] receives those of secrets[i].  Faster than one call of
- * rotarr_stack_find_occurrences per secret when there are many.
+ * rotarr_stack_find_occurrences per secret when there are many.  A large
+ * compose file is searched by two threads, with the same result.
  */
 int rotarr_stack_find_occurrences_many(const struct rotarr_stack *stack,
                                        const struct rotarr_secret *const *secrets,

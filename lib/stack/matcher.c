@@ -20,16 +20,6 @@ static uint64_t hash_bytes(const char *s, size_t len)
     return h;
 }
 
-/* Hash of the first MATCHER_MIN_TEXT bytes; called at every position of
- * every searched value, so it is one load and one multiply. */
-static uint64_t hash_prefix(const char *s)
-{
-    uint64_t word;
-
-    memcpy(&word, s, sizeof(word));
-    return (word * 0x9e3779b97f4a7c15ULL) >> 17;
-}
-
 static int table_init(struct matcher_table *t, size_t count,
                       struct rotarr_error *err)
 {
@@ -84,11 +74,35 @@ static struct rotarr_secret *compose_form(const struct rotarr_secret *secret,
     return form;
 }
 
+/* Records a needle of form: its bytes, its length and its hashes. */
+static void index_needle(struct matcher_form *form, size_t i,
+                         const char *needle, size_t len)
+{
+    uint64_t prefix;
+    size_t bit;
+
+    form->needles[i] = needle;
+    form->lengths[i] = len;
+    if (len == 0) {
+        return;
+    }
+    if (len < MATCHER_SHORT_LENGTHS) {
+        form->short_lengths[len / 64] |= (uint64_t)1 << (len % 64);
+    } else {
+        form->has_long = 1;
+    }
+    table_add(&form->whole, hash_bytes(needle, len), i);
+    if (len >= MATCHER_MIN_TEXT) {
+        prefix = matcher_hash_prefix(needle);
+        bit = (size_t)prefix % MATCHER_FILTER_BITS;
+        form->filter[bit / 64] |= (uint64_t)1 << (bit % 64);
+        table_add(&form->prefix, prefix, i);
+    }
+}
+
 static int index_secret(struct matcher *m, size_t i, struct rotarr_error *err)
 {
-    const char *needle;
-    size_t len;
-    int form;
+    const struct rotarr_secret *form = m->secrets[i];
 
     /* Guarded memory costs system calls, so a secret without '$', whose
      * compose form is itself, gets no copy. */
@@ -98,18 +112,39 @@ static int index_secret(struct matcher *m, size_t i, struct rotarr_error *err)
         if (m->compose[i] == NULL) {
             return -1;
         }
+        form = m->compose[i];
     }
-    for (form = 0; form < 2; form++) {
-        needle = matcher_needle(m, i, form, &len);
-        if (len == 0) {
-            continue;
-        }
-        table_add(&m->whole[form], hash_bytes(needle, len), i);
-        if (len >= MATCHER_MIN_TEXT) {
-            table_add(&m->prefix[form], hash_prefix(needle), i);
-        }
+    index_needle(&m->forms[0], i, rotarr_secret_data(m->secrets[i]),
+                 rotarr_secret_len(m->secrets[i]));
+    index_needle(&m->forms[1], i, rotarr_secret_data(form),
+                 rotarr_secret_len(form));
+    return 0;
+}
+
+static int form_init(struct matcher_form *form, size_t count,
+                     struct rotarr_error *err)
+{
+    if (table_init(&form->whole, count, err) < 0 ||
+        table_init(&form->prefix, count, err) < 0) {
+        return -1;
+    }
+    form->needles = calloc(count + 1, sizeof(*form->needles));
+    form->lengths = calloc(count + 1, sizeof(*form->lengths));
+    form->filter = calloc(MATCHER_FILTER_BITS / 64, sizeof(*form->filter));
+    if (form->needles == NULL || form->lengths == NULL ||
+        form->filter == NULL) {
+        return rotarr_error_set(err, ROTARR_EFILE, "out of memory");
     }
     return 0;
+}
+
+static void form_release(struct matcher_form *form)
+{
+    table_release(&form->whole);
+    table_release(&form->prefix);
+    free(form->needles);
+    free(form->lengths);
+    free(form->filter);
 }
 
 int matcher_init(struct matcher *m, const struct rotarr_secret *const *secrets,
@@ -126,8 +161,7 @@ int matcher_init(struct matcher *m, const struct rotarr_secret *const *secrets,
         return rotarr_error_set(err, ROTARR_EFILE, "out of memory");
     }
     for (form = 0; form < 2; form++) {
-        if (table_init(&m->whole[form], count, err) < 0 ||
-            table_init(&m->prefix[form], count, err) < 0) {
+        if (form_init(&m->forms[form], count, err) < 0) {
             return -1;
         }
     }
@@ -149,56 +183,36 @@ void matcher_release(struct matcher *m)
     }
     free(m->compose);
     for (form = 0; form < 2; form++) {
-        table_release(&m->whole[form]);
-        table_release(&m->prefix[form]);
+        form_release(&m->forms[form]);
     }
     memset(m, 0, sizeof(*m));
 }
 
-const char *matcher_needle(const struct matcher *m, size_t index,
-                           int compose, size_t *len)
+/* Returns 0 when no needle of form has len bytes. */
+static int length_possible(const struct matcher_form *form, size_t len)
 {
-    const struct rotarr_secret *s = m->secrets[index];
-
-    if (compose && m->compose[index] != NULL) {
-        s = m->compose[index];
+    if (len >= MATCHER_SHORT_LENGTHS) {
+        return form->has_long;
     }
-
-    *len = rotarr_secret_len(s);
-    return rotarr_secret_data(s);
+    return (form->short_lengths[len / 64] >> (len % 64) & 1) != 0;
 }
 
 size_t matcher_find_whole(const struct matcher *m, const char *text,
                           size_t len, int compose)
 {
-    const struct matcher_table *t = &m->whole[compose != 0];
+    const struct matcher_form *form = &m->forms[compose != 0];
     size_t candidate;
-    const char *needle;
-    size_t needle_len;
 
-    if (len == 0) {
+    if (len == 0 || !length_possible(form, len)) {
         return 0;
     }
-    candidate = t->head[(size_t)hash_bytes(text, len) & t->mask];
-    for (; candidate != 0; candidate = t->next[candidate - 1]) {
-        needle = matcher_needle(m, candidate - 1, compose, &needle_len);
-        if (needle_len == len && sodium_memcmp(needle, text, len) == 0) {
+    candidate = form->whole.head[(size_t)hash_bytes(text, len) &
+                                 form->whole.mask];
+    for (; candidate != 0; candidate = form->whole.next[candidate - 1]) {
+        if (form->lengths[candidate - 1] == len &&
+            sodium_memcmp(form->needles[candidate - 1], text, len) == 0) {
             return candidate;
         }
     }
     return 0;
-}
-
-size_t matcher_first_prefix(const struct matcher *m, const char *text,
-                            int compose)
-{
-    const struct matcher_table *t = &m->prefix[compose != 0];
-
-    return t->head[(size_t)hash_prefix(text) & t->mask];
-}
-
-size_t matcher_next_prefix(const struct matcher *m, size_t candidate,
-                           int compose)
-{
-    return m->prefix[compose != 0].next[candidate - 1];
 }

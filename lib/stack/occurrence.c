@@ -7,86 +7,67 @@
 #include <sodium.h>
 
 #include "matcher.h"
+#include "occurrence_private.h"
 #include "rotarr/url.h"
 #include "stack_private.h"
 
-/* Maximum nesting of compose nodes walked. */
-#define MAX_DEPTH 64
+static long scan_raw_offset(const struct value_scan *scan);
 
-/* State of one value search: the value, its place in the file, and the
- * secrets looked for. */
-struct value_scan {
-    const struct rotarr_stack *stack;
-    const struct matcher *matcher;
-    struct rotarr_occurrences *outs; /* one list per secret */
-    const size_t *line_starts;       /* byte offset of each line */
-    size_t line_count;
-    size_t file;
-    const char *where;
-    const char *text; /* the value as searched */
-    size_t len;
-    size_t value_start, value_end; /* in the file */
-    long raw_offset; /* file offset of text[0] when direct, else -1 */
-    int compose;     /* compose text: '$' is written '$$' */
-    int in_sequence; /* a compose sequence item */
-    const struct rotarr_dotenv_entry *entry;
-    const struct rotarr_ynode *node;
-    const struct rotarr_appconfig_setting *setting;
-};
+/* Returns what the occurrences of the value are listed under, or NULL
+ * with err set. */
+static const char *scan_where(struct value_scan *scan,
+                              struct rotarr_error *err)
+{
+    if (scan->walk == NULL) {
+        return scan->where;
+    }
+    return occurrence_walk_path(scan->walk, err);
+}
 
-/* Returns the 1-based line and column (in characters) of offset. */
+/* Returns the number of line feeds in bytes [from, to). */
+static size_t count_newlines(const char *bytes, size_t from, size_t to)
+{
+    const char *p = bytes + from;
+    const char *end = bytes + to;
+    size_t count = 0;
+
+    while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+        count++;
+        p++;
+    }
+    return count;
+}
+
+/*
+ * Returns the 1-based line and column (in characters) of offset.  Lines
+ * are counted from the cursor's last position, not from the start of the
+ * file, because the values are scanned about in file order.
+ */
 static void position_of(const struct value_scan *scan, size_t offset,
                         size_t *line, size_t *column)
 {
     const struct rotarr_stack_file *file =
         rotarr_stack_file(scan->stack, scan->file);
-    size_t low = 0;
-    size_t high = scan->line_count;
-    size_t mid;
+    struct line_cursor *cursor = &scan->scratch->cursor;
+    const char *newline;
     size_t i;
 
-    while (high - low > 1) {
-        mid = low + (high - low) / 2;
-        if (scan->line_starts[mid] <= offset) {
-            low = mid;
-        } else {
-            high = mid;
-        }
+    offset = offset < file->len ? offset : file->len;
+    if (offset >= cursor->offset) {
+        cursor->line += count_newlines(file->bytes, cursor->offset, offset);
+    } else {
+        cursor->line -= count_newlines(file->bytes, offset, cursor->offset);
     }
-    *line = low + 1;
+    cursor->offset = offset;
+    *line = cursor->line;
+    newline = offset > 0 ? memrchr(file->bytes, '\n', offset) : NULL;
     *column = 1;
-    for (i = scan->line_starts[low]; i < offset && i < file->len; i++) {
+    for (i = newline != NULL ? (size_t)(newline - file->bytes) + 1 : 0;
+         i < offset; i++) {
         if (((unsigned char)file->bytes[i] & 0xc0) != 0x80) {
             (*column)++;
         }
     }
-}
-
-/* Builds the table of line start offsets of a file. */
-static size_t *index_lines(const struct rotarr_stack_file *file,
-                           size_t *count, struct rotarr_error *err)
-{
-    size_t *starts;
-    size_t lines = 1;
-    size_t i;
-    size_t n = 1;
-
-    for (i = 0; i < file->len; i++) {
-        lines += file->bytes[i] == '\n';
-    }
-    starts = malloc(lines * sizeof(*starts));
-    if (starts == NULL) {
-        rotarr_error_set(err, ROTARR_EFILE, "out of memory");
-        return NULL;
-    }
-    starts[0] = 0;
-    for (i = 0; i < file->len; i++) {
-        if (file->bytes[i] == '\n') {
-            starts[n++] = i + 1;
-        }
-    }
-    *count = lines;
-    return starts;
 }
 
 static int already_found(const struct rotarr_occurrences *out,
@@ -105,15 +86,39 @@ static int already_found(const struct rotarr_occurrences *out,
     return 0;
 }
 
+static int append_occurrence(struct rotarr_occurrences *out,
+                             const struct rotarr_occurrence *occ,
+                             struct rotarr_error *err)
+{
+    struct rotarr_occurrence *grown;
+    size_t alloc;
+
+    if (out->count == out->alloc) {
+        alloc = out->alloc > 0 ? out->alloc * 2 : 8;
+        grown = realloc(out->items, alloc * sizeof(*grown));
+        if (grown == NULL) {
+            return rotarr_error_set(err, ROTARR_EFILE, "out of memory");
+        }
+        out->items = grown;
+        out->alloc = alloc;
+    }
+    out->items[out->count++] = *occ;
+    return 0;
+}
+
 static int add_occurrence(struct value_scan *scan, size_t secret,
                           enum rotarr_occurrence_kind kind, size_t sub_start,
                           size_t sub_end, int in_url,
                           struct rotarr_error *err)
 {
     struct rotarr_occurrence occ;
-    struct rotarr_occurrence *grown;
     struct rotarr_occurrences *out = &scan->outs[secret];
+    const char *where;
 
+    if (!scan->raw_known) {
+        scan->raw_offset = scan_raw_offset(scan);
+        scan->raw_known = 1;
+    }
     memset(&occ, 0, sizeof(occ));
     occ.file = scan->file;
     occ.kind = kind;
@@ -135,21 +140,44 @@ static int add_occurrence(struct value_scan *scan, size_t secret,
     }
     position_of(scan, occ.direct ? occ.start : occ.value_start, &occ.line,
                 &occ.column);
-    occ.where = strdup(scan->where);
+    where = scan_where(scan, err);
+    if (where == NULL) {
+        return -1;
+    }
+    occ.where = strdup(where);
     if (occ.where == NULL) {
         return rotarr_error_set(err, ROTARR_EFILE, "out of memory");
     }
-    if (out->count == out->alloc) {
-        out->alloc = out->alloc > 0 ? out->alloc * 2 : 8;
-        grown = realloc(out->items, out->alloc * sizeof(*grown));
-        if (grown == NULL) {
-            free(occ.where);
-            return rotarr_error_set(err, ROTARR_EFILE, "out of memory");
-        }
-        out->items = grown;
+    if (append_occurrence(out, &occ, err) < 0) {
+        free(occ.where);
+        return -1;
     }
-    out->items[out->count++] = occ;
     return 0;
+}
+
+int occurrence_merge(struct rotarr_occurrences *into,
+                     struct rotarr_occurrences *from,
+                     struct rotarr_error *err)
+{
+    struct rotarr_occurrence *occ;
+    size_t i;
+    int ret = 0;
+
+    for (i = 0; i < from->count; i++) {
+        occ = &from->items[i];
+        if (ret == 0 && !already_found(into, occ)) {
+            if (append_occurrence(into, occ, err) == 0) {
+                continue; /* into owns occ->where now */
+            }
+            ret = -1;
+        }
+        free(occ->where);
+    }
+    free(from->items);
+    from->items = NULL;
+    from->count = 0;
+    from->alloc = 0;
+    return ret;
 }
 
 /* Returns 1 when [start,end) of text overlaps a $ expression. */
@@ -238,10 +266,58 @@ out:
     return found;
 }
 
+/* Returns the first "://" in text[from, len), or NULL. */
+static const char *find_scheme_end(const char *text, size_t from, size_t len)
+{
+    const char *p = text + from;
+    const char *end = text + len;
+
+    while (end - p >= 3) {
+        p = memchr(p, ':', (size_t)(end - p) - 2);
+        if (p == NULL) {
+            return NULL;
+        }
+        if (p[1] == '/' && p[2] == '/') {
+            return p;
+        }
+        p++;
+    }
+    return NULL;
+}
+
+static int is_scheme_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || c == '+' || c == '.' || c == '-';
+}
+
+/* Marks [start, end) of the value as claimed by a URL password, so that
+ * no copy is reported inside it. */
+static int mark_claimed(struct value_scan *scan, size_t start, size_t end,
+                      struct rotarr_error *err)
+{
+    struct scan_scratch *scratch = scan->scratch;
+    char *grown;
+
+    if (!scan->marked) {
+        if (scratch->cap < scan->len) {
+            grown = realloc(scratch->claimed, scan->len);
+            if (grown == NULL) {
+                return rotarr_error_set(err, ROTARR_EFILE, "out of memory");
+            }
+            scratch->claimed = grown;
+            scratch->cap = scan->len;
+        }
+        memset(scratch->claimed, 0, scan->len);
+        scan->marked = 1;
+    }
+    memset(scratch->claimed + start, 1, end - start);
+    return 0;
+}
+
 /* Finds URL passwords equal to a secret and marks their bytes as claimed,
  * so that no copy is reported inside them. */
-static int scan_urls(struct value_scan *scan, char *claimed,
-                     struct rotarr_error *err)
+static int scan_urls(struct value_scan *scan, struct rotarr_error *err)
 {
     struct rotarr_url_parts parts;
     const char *sep;
@@ -250,13 +326,14 @@ static int scan_urls(struct value_scan *scan, char *claimed,
     size_t pw_start;
     size_t match;
 
-    while ((sep = memmem(scan->text + from, scan->len - from, "://", 3)) !=
-           NULL) {
+    while ((sep = find_scheme_end(scan->text, from, scan->len)) != NULL) {
         start = (size_t)(sep - scan->text);
         from = start + 3;
-        while (start > 0 && strchr("abcdefghijklmnopqrstuvwxyz"
-                                   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-",
-                                   scan->text[start - 1]) != NULL) {
+        /* A password needs an '@' after it; most URLs have none. */
+        if (memchr(scan->text + from, '@', scan->len - from) == NULL) {
+            continue;
+        }
+        while (start > 0 && is_scheme_char(scan->text[start - 1])) {
             start--;
         }
         if (rotarr_url_parse(scan->text + start, scan->len - start, &parts) <
@@ -274,9 +351,9 @@ static int scan_urls(struct value_scan *scan, char *claimed,
                                         parts.password_start,
                                     err);
         if (match > 0) {
-            memset(claimed + pw_start, 1,
-                   parts.password_end - parts.password_start);
-            if (add_occurrence(scan, match - 1, ROTARR_OCC_URL, pw_start,
+            if (mark_claimed(scan, pw_start, start + parts.password_end,
+                           err) < 0 ||
+                add_occurrence(scan, match - 1, ROTARR_OCC_URL, pw_start,
                                start + parts.password_end, 0, err) < 0) {
                 return -1;
             }
@@ -285,49 +362,17 @@ static int scan_urls(struct value_scan *scan, char *claimed,
     return 0;
 }
 
-static int range_free(const char *claimed, size_t start, size_t end)
+static int range_free(const struct value_scan *scan, size_t start,
+                      size_t end)
 {
     size_t i;
 
-    for (i = start; i < end; i++) {
-        if (claimed[i]) {
+    for (i = start; scan->marked && i < end; i++) {
+        if (scan->scratch->claimed[i]) {
             return 0;
         }
     }
     return 1;
-}
-
-/*
- * Looks for a copy of a secret starting at offset at; returns its length
- * (after adding it), 0 when none starts there, or -1 on error.
- */
-static long literal_at(struct value_scan *scan, const char *claimed, size_t at,
-                       struct rotarr_error *err)
-{
-    const char *needle;
-    size_t candidate;
-    size_t n;
-
-    candidate = matcher_first_prefix(scan->matcher, scan->text + at,
-                                     scan->compose);
-    for (; candidate != 0; candidate = matcher_next_prefix(
-                               scan->matcher, candidate, scan->compose)) {
-        needle = matcher_needle(scan->matcher, candidate - 1, scan->compose,
-                                &n);
-        if (n < MATCHER_MIN_TEXT || at + n > scan->len ||
-            memcmp(scan->text + at, needle, n) != 0 ||
-            !range_free(claimed, at, at + n) ||
-            (scan->compose &&
-             inside_expression(scan->text, scan->len, at, at + n))) {
-            continue;
-        }
-        if (add_occurrence(scan, candidate - 1, ROTARR_OCC_TEXT, at, at + n,
-                           0, err) < 0) {
-            return -1;
-        }
-        return (long)n;
-    }
-    return 0;
 }
 
 static int contains_word(const char *upper, const char *const *words)
@@ -407,68 +452,191 @@ static size_t list_item_key(const char *text, size_t len)
     return i > 0 && i < len && text[i] == '=' ? i : 0;
 }
 
-/* The name the searched value is stored under: the env key, the last
- * compose key, or KEY of a "KEY=value" list item. */
-static void value_key(const struct value_scan *scan, const char **key,
-                      size_t *len)
+/* Stores the name the searched value is stored under: the env key, the
+ * last compose key, or KEY of a "KEY=value" list item.  Returns 0, or -1
+ * with err set when memory runs out. */
+static int value_key(struct value_scan *scan, const char **key, size_t *len,
+                     struct rotarr_error *err)
 {
-    const char *dot = strrchr(scan->where, '.');
     size_t item = scan->node != NULL ? list_item_key(scan->text, scan->len)
                                      : 0;
+    const char *where;
+    const char *dot;
 
     if (item > 0) {
         *key = scan->text;
         *len = item;
-        return;
-    }
-    *key = dot != NULL ? dot + 1 : scan->where;
-    *len = strlen(*key);
-}
-
-static int scan_literals(struct value_scan *scan, char *claimed,
-                         struct rotarr_error *err)
-{
-    const char *key;
-    size_t key_len;
-    size_t whole;
-    size_t item;
-    size_t at = 0;
-    long found;
-
-    value_key(scan, &key, &key_len);
-    if (names_identity(key, key_len)) {
         return 0;
     }
-    item = scan->node != NULL ? list_item_key(scan->text, scan->len) : 0;
-    whole = matcher_find_whole(scan->matcher, scan->text, scan->len,
-                               scan->compose);
-    if (whole > 0 && scan->len < MATCHER_MIN_TEXT &&
-        (scan->in_sequence || !weak_copy_allowed(key, key_len))) {
-        whole = 0;
+    where = scan_where(scan, err);
+    if (where == NULL) {
+        return -1;
     }
-    if (whole > 0) {
-        return add_occurrence(scan, whole - 1, ROTARR_OCC_VALUE, 0,
-                              scan->len, 0, err);
-    }
-    whole = item > 0 ? matcher_find_whole(scan->matcher, scan->text + item + 1,
-                                          scan->len - item - 1, scan->compose)
-                     : 0;
-    if (whole > 0 && scan->len - item - 1 < MATCHER_MIN_TEXT &&
-        !weak_copy_allowed(key, key_len)) {
-        whole = 0;
-    }
-    if (whole > 0) {
-        return add_occurrence(scan, whole - 1, ROTARR_OCC_VALUE, item + 1,
-                              scan->len, 0, err);
-    }
-    while (at + MATCHER_MIN_TEXT <= scan->len) {
-        found = literal_at(scan, claimed, at, err);
-        if (found < 0) {
+    dot = strrchr(where, '.');
+    *key = dot != NULL ? dot + 1 : where;
+    *len = strlen(*key);
+    return 0;
+}
+
+/*
+ * Returns 1 when the value's name says it is an identity, 0 when not, or
+ * -1 with err set.  It is found once per value, and only when a copy is
+ * about to be reported, because a compose value's name is its whole path.
+ */
+static int value_is_identity(struct value_scan *scan,
+                             struct rotarr_error *err)
+{
+    const char *key;
+    size_t len;
+
+    if (!scan->key_checked) {
+        if (value_key(scan, &key, &len, err) < 0) {
             return -1;
         }
-        at += found > 0 ? (size_t)found : 1;
+        scan->identity = names_identity(key, len);
+        scan->key_checked = 1;
+    }
+    return scan->identity;
+}
+
+/* Returns 1 when a whole value shorter than MATCHER_MIN_TEXT may be a
+ * copy (see weak_copy_allowed), 0 when not, or -1 with err set. */
+static int short_copy_allowed(struct value_scan *scan,
+                              struct rotarr_error *err)
+{
+    const char *key;
+    size_t len;
+
+    if (value_key(scan, &key, &len, err) < 0) {
+        return -1;
+    }
+    return weak_copy_allowed(key, len);
+}
+
+/* Adds a copy found by scan_literals unless the value is an identity.
+ * Returns 1 when it was added, 0 when the value is an identity, or -1. */
+static int add_literal(struct value_scan *scan, size_t secret,
+                       enum rotarr_occurrence_kind kind, size_t sub_start,
+                       size_t sub_end, struct rotarr_error *err)
+{
+    int identity = value_is_identity(scan, err);
+
+    if (identity != 0) {
+        return identity < 0 ? -1 : 0;
+    }
+    if (add_occurrence(scan, secret, kind, sub_start, sub_end, 0, err) < 0) {
+        return -1;
+    }
+    return 1;
+}
+
+/* Returns the index + 1 of the secret whose whole value is the len bytes
+ * at text, or 0; a short one counts only where allowed.  -1 with err set
+ * on error. */
+static long whole_copy(struct value_scan *scan, const char *text, size_t len,
+                       int allowed_short, struct rotarr_error *err)
+{
+    size_t whole = matcher_find_whole(scan->matcher, text, len,
+                                      scan->compose);
+    int allowed;
+
+    if (whole == 0 || len >= MATCHER_MIN_TEXT) {
+        return (long)whole;
+    }
+    allowed = allowed_short ? short_copy_allowed(scan, err) : 0;
+    if (allowed < 0) {
+        return -1;
+    }
+    return allowed ? (long)whole : 0;
+}
+
+/*
+ * Returns the index + 1 of a secret whose copy starts at offset at, and
+ * stores its length in *len, or returns 0 when none starts there.
+ */
+static size_t literal_at(const struct value_scan *scan, size_t at,
+                         size_t *len)
+{
+    const char *needle;
+    size_t candidate;
+    size_t n;
+
+    candidate = matcher_first_prefix(scan->matcher, scan->text + at,
+                                     scan->compose);
+    for (; candidate != 0; candidate = matcher_next_prefix(
+                               scan->matcher, candidate, scan->compose)) {
+        needle = matcher_needle(scan->matcher, candidate - 1, scan->compose,
+                                &n);
+        if (n < MATCHER_MIN_TEXT || at + n > scan->len ||
+            memcmp(scan->text + at, needle, n) != 0 ||
+            !range_free(scan, at, at + n) ||
+            (scan->compose &&
+             inside_expression(scan->text, scan->len, at, at + n))) {
+            continue;
+        }
+        *len = n;
+        return candidate;
     }
     return 0;
+}
+
+/* Finds copies inside the value; returns 0, or -1 with err set. */
+static int scan_copies(struct value_scan *scan, struct rotarr_error *err)
+{
+    size_t secret;
+    size_t at;
+    size_t n = 0;
+    int added;
+
+    at = matcher_next_start(scan->matcher, scan->text, 0, scan->len,
+                            scan->compose);
+    while (at < scan->len) {
+        secret = literal_at(scan, at, &n);
+        if (secret > 0) {
+            added = add_literal(scan, secret - 1, ROTARR_OCC_TEXT, at, at + n,
+                                err);
+            if (added <= 0) {
+                return added;
+            }
+        }
+        at = matcher_next_start(scan->matcher, scan->text,
+                                at + (secret > 0 ? n : 1), scan->len,
+                                scan->compose);
+    }
+    return 0;
+}
+
+/*
+ * Finds the value as a whole, then the value of a "KEY=value" list item,
+ * then copies inside it.  A value whose name says it is an identity has
+ * no copies: its check waits for the first one, since it costs more than
+ * the search.
+ */
+static int scan_literals(struct value_scan *scan, struct rotarr_error *err)
+{
+    size_t item;
+    long whole;
+    int added;
+
+    whole = whole_copy(scan, scan->text, scan->len, !scan->in_sequence, err);
+    if (whole != 0) {
+        added = whole < 0 ? -1
+                          : add_literal(scan, (size_t)whole - 1,
+                                        ROTARR_OCC_VALUE, 0, scan->len, err);
+        return added < 0 ? -1 : 0;
+    }
+    item = scan->node != NULL ? list_item_key(scan->text, scan->len) : 0;
+    whole = item > 0 ? whole_copy(scan, scan->text + item + 1,
+                                  scan->len - item - 1, 1, err)
+                     : 0;
+    if (whole != 0) {
+        added = whole < 0 ? -1
+                          : add_literal(scan, (size_t)whole - 1,
+                                        ROTARR_OCC_VALUE, item + 1,
+                                        scan->len, err);
+        return added < 0 ? -1 : 0;
+    }
+    return scan_copies(scan, err);
 }
 
 /* Returns 1 when [start,end) of text lies in the userinfo of a URL. */
@@ -557,25 +725,14 @@ static int scan_references(struct value_scan *scan, struct rotarr_error *err)
     return refs.failed ? -1 : 0;
 }
 
-static int scan_value(struct value_scan *scan, int references,
-                      struct rotarr_error *err)
+int occurrence_scan_value(struct value_scan *scan, int references,
+                          struct rotarr_error *err)
 {
-    char *claimed;
-    int ret = -1;
-
-    claimed = calloc(scan->len + 1, 1);
-    if (claimed == NULL) {
-        return rotarr_error_set(err, ROTARR_EFILE, "out of memory");
-    }
-    if (scan_urls(scan, claimed, err) < 0 || scan_literals(scan, claimed, err) < 0 ||
+    if (scan_urls(scan, err) < 0 || scan_literals(scan, err) < 0 ||
         (references && scan_references(scan, err) < 0)) {
-        goto out;
+        return -1;
     }
-    ret = 0;
-
-out:
-    free(claimed);
-    return ret;
+    return 0;
 }
 
 /*
@@ -597,6 +754,59 @@ static long env_raw_offset(const struct rotarr_stack_file *file,
         return -1;
     }
     return (long)start;
+}
+
+/* Returns the file offset of a scalar's text when it is stored
+ * unescaped, else -1. */
+static long yaml_raw_offset(const struct rotarr_stack_file *file,
+                            const struct rotarr_ynode *node)
+{
+    size_t start = node->start;
+    size_t end = node->end;
+
+    if (node->style == ROTARR_YSTYLE_SINGLE ||
+        node->style == ROTARR_YSTYLE_DOUBLE) {
+        start++;
+        end--;
+    } else if (node->style != ROTARR_YSTYLE_PLAIN) {
+        return -1;
+    }
+    if (end < start || end - start != node->value_len ||
+        memcmp(file->bytes + start, node->value, node->value_len) != 0) {
+        return -1;
+    }
+    return (long)start;
+}
+
+/* Returns the file offset of an app setting's text when the file
+ * contains it unescaped (no XML "&amp;", no JSON "\\"), else -1. */
+static long setting_raw_offset(const struct rotarr_stack_file *file,
+                               const struct rotarr_appconfig_setting *setting)
+{
+    if (setting->end - setting->start != setting->value_len ||
+        memcmp(file->bytes + setting->start, setting->value,
+               setting->value_len) != 0) {
+        return -1;
+    }
+    return (long)setting->start;
+}
+
+/* A secret file's value starts at its first byte. */
+static long scan_raw_offset(const struct value_scan *scan)
+{
+    const struct rotarr_stack_file *file =
+        rotarr_stack_file(scan->stack, scan->file);
+
+    if (scan->entry != NULL) {
+        return env_raw_offset(file, scan->entry, scan->text, scan->len);
+    }
+    if (scan->node != NULL) {
+        return yaml_raw_offset(file, scan->node);
+    }
+    if (scan->setting != NULL) {
+        return setting_raw_offset(file, scan->setting);
+    }
+    return 0;
 }
 
 /* Copies the per-file fields of a scan into a new value scan. */
@@ -637,130 +847,11 @@ static int scan_env_file(const struct value_scan *base,
             }
             scan.compose = 1;
         }
-        scan.raw_offset = env_raw_offset(file, entry, scan.text, scan.len);
-        if (scan_value(&scan, entry->dollar_changed, err) < 0) {
+        if (occurrence_scan_value(&scan, entry->dollar_changed, err) < 0) {
             return -1;
         }
     }
     return 0;
-}
-
-/* Returns the file offset of a scalar's text when it is stored
- * unescaped, else -1. */
-static long yaml_raw_offset(const struct rotarr_stack_file *file,
-                            const struct rotarr_ynode *node)
-{
-    size_t start = node->start;
-    size_t end = node->end;
-
-    if (node->style == ROTARR_YSTYLE_SINGLE ||
-        node->style == ROTARR_YSTYLE_DOUBLE) {
-        start++;
-        end--;
-    } else if (node->style != ROTARR_YSTYLE_PLAIN) {
-        return -1;
-    }
-    if (end < start || end - start != node->value_len ||
-        memcmp(file->bytes + start, node->value, node->value_len) != 0) {
-        return -1;
-    }
-    return (long)start;
-}
-
-struct yaml_walk {
-    const struct value_scan *base;
-    struct rotarr_buf path;
-    int in_sequence; /* the node being walked is a sequence item */
-};
-
-static int walk_node(struct yaml_walk *walk, const struct rotarr_ynode *node,
-                     int depth, struct rotarr_error *err);
-
-static int scan_scalar(struct yaml_walk *walk, const struct rotarr_ynode *node,
-                       struct rotarr_error *err)
-{
-    const struct rotarr_stack_file *file =
-        rotarr_stack_file(walk->base->stack, walk->base->file);
-    struct value_scan scan;
-
-    if (node->doc != file->yaml || node->value_len == 0) {
-        return 0;
-    }
-    scan_init(&scan, walk->base);
-    scan.where = walk->path.data != NULL ? walk->path.data : "";
-    scan.in_sequence = walk->in_sequence;
-    scan.text = node->value;
-    scan.len = node->value_len;
-    scan.value_start = node->start;
-    scan.value_end = node->end;
-    scan.raw_offset = yaml_raw_offset(file, node);
-    scan.compose = 1;
-    scan.node = node;
-    return scan_value(&scan, 1, err);
-}
-
-static int walk_child(struct yaml_walk *walk, const char *name, size_t len,
-                      const struct rotarr_ynode *child, int depth,
-                      struct rotarr_error *err)
-{
-    size_t saved = walk->path.len;
-    int ret;
-
-    if ((walk->path.len > 0 &&
-         rotarr_buf_append(&walk->path, ".", 1, err) < 0) ||
-        rotarr_buf_append(&walk->path, name, len, err) < 0) {
-        return -1;
-    }
-    ret = walk_node(walk, child, depth + 1, err);
-    walk->path.len = saved;
-    walk->path.data[saved] = '\0';
-    return ret;
-}
-
-static int walk_node(struct yaml_walk *walk, const struct rotarr_ynode *node,
-                     int depth, struct rotarr_error *err)
-{
-    const struct rotarr_ynode *key;
-    char index[32];
-    size_t i;
-
-    if (node == NULL || depth > MAX_DEPTH) {
-        return 0;
-    }
-    if (node->kind == ROTARR_YNODE_SCALAR) {
-        return scan_scalar(walk, node, err);
-    }
-    for (i = 0; i < node->count; i++) {
-        if (node->kind == ROTARR_YNODE_MAPPING) {
-            key = node->items[2 * i];
-            walk->in_sequence = 0;
-            if (walk_child(walk, key->value, key->value_len,
-                           node->items[2 * i + 1], depth, err) < 0) {
-                return -1;
-            }
-            continue;
-        }
-        snprintf(index, sizeof(index), "%zu", i);
-        walk->in_sequence = 1;
-        if (walk_child(walk, index, strlen(index), node->items[i], depth,
-                       err) < 0) {
-            return -1;
-        }
-    }
-    return 0;
-}
-
-static int scan_compose_file(const struct value_scan *base,
-                             struct rotarr_error *err)
-{
-    struct yaml_walk walk = { base, ROTARR_BUF_INIT, 0 };
-    int ret;
-
-    ret = walk_node(
-        &walk, rotarr_ydoc_root(rotarr_stack_file(base->stack, base->file)->yaml),
-        0, err);
-    rotarr_buf_release(&walk.path);
-    return ret;
 }
 
 /* A secret file contains the secret and at most one final line break. */
@@ -784,12 +875,11 @@ static int scan_secret_file(const struct value_scan *base,
     scan.len = len;
     scan.value_start = 0;
     scan.value_end = len;
-    scan.raw_offset = 0;
-    return scan_value(&scan, 0, err);
+    return occurrence_scan_value(&scan, 0, err);
 }
 
 /* Every setting of an app's settings file is a value; its text in the
- * file is direct unless it holds escapes (XML "&amp;", JSON "\\"). */
+ * file is direct unless it contains escapes (XML "&amp;", JSON "\\"). */
 static int scan_app_file(const struct value_scan *base,
                          struct rotarr_error *err)
 {
@@ -812,17 +902,7 @@ static int scan_app_file(const struct value_scan *base,
         scan.value_end = setting->end;
         scan.node = setting->node;
         scan.setting = setting;
-        if (setting->node != NULL) {
-            scan.raw_offset = yaml_raw_offset(file, setting->node);
-        } else {
-            scan.raw_offset =
-                setting->end - setting->start == setting->value_len &&
-                        memcmp(file->bytes + setting->start, setting->value,
-                               setting->value_len) == 0
-                    ? (long)setting->start
-                    : -1;
-        }
-        if (scan_value(&scan, 0, err) < 0) {
+        if (occurrence_scan_value(&scan, 0, err) < 0) {
             return -1;
         }
     }
@@ -834,26 +914,22 @@ static int scan_file(const struct rotarr_stack *stack, size_t index,
                      struct rotarr_occurrences *outs,
                      struct rotarr_error *err)
 {
+    struct scan_scratch scratch = { NULL, 0, { 0, 1 } };
     struct value_scan base;
-    size_t *lines;
     int ret = 0;
 
     memset(&base, 0, sizeof(base));
-    lines = index_lines(&stack->files[index], &base.line_count, err);
-    if (lines == NULL) {
-        return -1;
-    }
     base.stack = stack;
     base.matcher = matcher;
     base.outs = outs;
-    base.line_starts = lines;
     base.file = index;
+    base.scratch = &scratch;
     switch (stack->files[index].kind) {
     case ROTARR_STACK_FILE_ENV:
         ret = scan_env_file(&base, err);
         break;
     case ROTARR_STACK_FILE_COMPOSE:
-        ret = scan_compose_file(&base, err);
+        ret = occurrence_scan_compose(&base, err);
         break;
     case ROTARR_STACK_FILE_SECRET:
         ret = scan_secret_file(&base, err);
@@ -862,7 +938,7 @@ static int scan_file(const struct rotarr_stack *stack, size_t index,
         ret = scan_app_file(&base, err);
         break;
     }
-    free(lines);
+    free(scratch.claimed);
     return ret;
 }
 
