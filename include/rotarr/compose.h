@@ -105,7 +105,9 @@ struct rotarr_compose_service {
  * Relative paths in files and COMPOSE_FILE are taken from dir.
  *
  * Variables (COMPOSE_FILE, and those that paths interpolate) come from
- * lookup(ctx, name); a NULL lookup means the process environment.
+ * lookup(ctx, name); a NULL lookup means the process environment.  For a
+ * project with many services, lookup is called from two threads at once,
+ * so it must only read shared state.
  * Relative paths inside the files are resolved as Compose does: against
  * the directory of the first file for the project's own files, the
  * project directory of an include, and the directory of the file named by

@@ -27,6 +27,18 @@ rotarr_compose_service(const struct rotarr_compose *c, size_t i)
     return i < c->services.count ? &c->services.items[i]->pub : NULL;
 }
 
+size_t compose_service_index(const struct rotarr_compose *c,
+                             const struct rotarr_compose_service *svc)
+{
+    const struct compose_svc *impl = (const struct compose_svc *)svc;
+
+    if (impl->index < c->services.count &&
+        c->services.items[impl->index] == impl) {
+        return impl->index;
+    }
+    return (size_t)-1;
+}
+
 const struct rotarr_compose_service *
 rotarr_compose_find_service(const struct rotarr_compose *c, const char *name)
 {

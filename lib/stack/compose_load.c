@@ -125,6 +125,12 @@ static const struct rotarr_ydoc *read_doc(struct loader *l, const char *path)
     return doc;
 }
 
+static int is_service_name_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+}
+
 static int valid_service_name(const struct rotarr_ynode *key)
 {
     size_t i;
@@ -133,10 +139,7 @@ static int valid_service_name(const struct rotarr_ynode *key)
         return 0;
     }
     for (i = 0; i < key->value_len; i++) {
-        if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                   "0123456789._-",
-                   key->value[i]) == NULL ||
-            key->value[i] == '\0') {
+        if (!is_service_name_char(key->value[i])) {
             return 0;
         }
     }
@@ -687,19 +690,6 @@ static const char *environ_lookup(void *ctx, const char *name)
     return getenv(name);
 }
 
-static int finish_services(struct loader *l)
-{
-    struct compose_svc_list *list = &l->c->services;
-    size_t i;
-
-    for (i = 0; i < list->count; i++) {
-        if (compose_svc_finish(list->items[i], &l->vars, l->err) < 0) {
-            return -1;
-        }
-    }
-    return 0;
-}
-
 struct rotarr_compose *rotarr_compose_load(const char *dir,
                                            const char *const *files,
                                            size_t file_count,
@@ -732,7 +722,7 @@ struct rotarr_compose *rotarr_compose_load(const char *dir,
     }
     ok = ok && load_project(&l, &paths, l.c->project_dir,
                             &l.c->services) == 0 &&
-         finish_services(&l) == 0;
+         compose_svc_list_finish(&l.c->services, &l.vars, l.err) == 0;
     compose_path_list_release(&paths);
     if (!ok) {
         rotarr_compose_free(l.c);

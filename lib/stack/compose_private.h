@@ -20,7 +20,8 @@ struct compose_layer {
 };
 
 struct compose_svc {
-    struct rotarr_compose_service pub;
+    struct rotarr_compose_service pub; /* first, so pointers convert */
+    size_t index; /* in the project's list, once loading has ended */
     struct compose_layer *layers;
     size_t layer_count;
     size_t layer_cap;
@@ -74,6 +75,11 @@ struct compose_vars {
 
 struct compose_svc *compose_svc_list_find(const struct compose_svc_list *list,
                                           const char *name);
+
+/* Returns the index of svc, a service of c, in c's list, or (size_t)-1
+ * when svc belongs to another project. */
+size_t compose_service_index(const struct rotarr_compose *c,
+                             const struct rotarr_compose_service *svc);
 int compose_svc_list_add(struct compose_svc_list *list,
                          struct compose_svc *svc);
 void compose_svc_list_release(struct compose_svc_list *list);
@@ -90,6 +96,13 @@ void compose_svc_free(struct compose_svc *svc);
 int compose_svc_finish(struct compose_svc *svc,
                        const struct compose_vars *vars,
                        struct rotarr_error *err);
+
+/* Numbers the services of list and finishes each one, on two threads
+ * when there are many.  Returns 0, or -1 with err set by the first
+ * service in list order that fails. */
+int compose_svc_list_finish(struct compose_svc_list *list,
+                            const struct compose_vars *vars,
+                            struct rotarr_error *err);
 
 /* Appends node's text, interpolated, to out (emptied first).  Errors
  * name the file, line and column of node. */

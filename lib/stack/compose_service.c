@@ -297,16 +297,25 @@ static int env_reindex(const struct compose_svc *svc, struct env_table *table,
     return 0;
 }
 
+/* Makes room for need entries in the environment and its index. */
+static int env_reserve(struct compose_svc *svc, struct env_table *table,
+                       size_t need)
+{
+    if ((2 * need > table->slot_cap && env_reindex(svc, table, need) < 0) ||
+        grow((void **)&svc->pub.env, &table->cap, need,
+             sizeof(*svc->pub.env)) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
 /* Adds entry, replacing the entry of the same key; takes entry's key. */
 static int put_env(struct compose_svc *svc, struct env_table *table,
                    struct rotarr_compose_env *entry)
 {
     size_t *slot;
 
-    if ((2 * (svc->pub.env_count + 1) > table->slot_cap &&
-         env_reindex(svc, table, svc->pub.env_count + 1) < 0) ||
-        grow((void **)&svc->pub.env, &table->cap, svc->pub.env_count + 1,
-             sizeof(*svc->pub.env)) < 0) {
+    if (env_reserve(svc, table, svc->pub.env_count + 1) < 0) {
         release_env_key(entry);
         return -1;
     }
@@ -430,6 +439,10 @@ static int add_environment(struct compose_svc *svc, struct env_table *table,
     } else {
         return compose_fail(env, err, "environment of service '%s' must "
                             "be a mapping or a list", svc->pub.name);
+    }
+    if (count > SIZE_MAX / 2 - svc->pub.env_count ||
+        env_reserve(svc, table, svc->pub.env_count + count) < 0) {
+        return rotarr_error_set(err, ROTARR_EFILE, "out of memory");
     }
     for (i = 0; i < count; i++) {
         rc = env->kind == ROTARR_YNODE_SEQUENCE
@@ -650,21 +663,24 @@ enum svc_key {
     KEY_PROFILES,
 };
 
+#define SVC_KEY(name, key) { name, sizeof(name) - 1, key }
+
 static const struct {
     const char *name;
+    size_t len;
     enum svc_key key;
 } svc_keys[] = {
-    { "image", KEY_IMAGE },
-    { "environment", KEY_ENVIRONMENT },
-    { "env_file", KEY_ENV_FILE },
-    { "depends_on", KEY_DEPENDS_ON },
-    { "ports", KEY_PORTS },
-    { "command", KEY_COMMAND },
-    { "entrypoint", KEY_ENTRYPOINT },
-    { "healthcheck", KEY_HEALTHCHECK },
-    { "volumes", KEY_VOLUMES },
-    { "secrets", KEY_SECRETS },
-    { "profiles", KEY_PROFILES },
+    SVC_KEY("image", KEY_IMAGE),
+    SVC_KEY("environment", KEY_ENVIRONMENT),
+    SVC_KEY("env_file", KEY_ENV_FILE),
+    SVC_KEY("depends_on", KEY_DEPENDS_ON),
+    SVC_KEY("ports", KEY_PORTS),
+    SVC_KEY("command", KEY_COMMAND),
+    SVC_KEY("entrypoint", KEY_ENTRYPOINT),
+    SVC_KEY("healthcheck", KEY_HEALTHCHECK),
+    SVC_KEY("volumes", KEY_VOLUMES),
+    SVC_KEY("secrets", KEY_SECRETS),
+    SVC_KEY("profiles", KEY_PROFILES),
 };
 
 static enum svc_key key_of(const struct rotarr_ynode *key)
@@ -675,7 +691,8 @@ static enum svc_key key_of(const struct rotarr_ynode *key)
         return KEY_OTHER;
     }
     for (i = 0; i < sizeof(svc_keys) / sizeof(svc_keys[0]); i++) {
-        if (rotarr_ynode_equals(key, svc_keys[i].name)) {
+        if (key->value_len == svc_keys[i].len &&
+            memcmp(key->value, svc_keys[i].name, svc_keys[i].len) == 0) {
             return svc_keys[i].key;
         }
     }

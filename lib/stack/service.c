@@ -7,6 +7,7 @@
 
 #include <sodium.h>
 
+#include "compose_private.h"
 #include "rotarr/fileio.h"
 #include "rotarr/stack.h"
 #include "stack_private.h"
@@ -16,14 +17,7 @@
 size_t stack_service_index(const struct rotarr_stack *stack,
                            const struct rotarr_compose_service *svc)
 {
-    size_t i;
-
-    for (i = 0; i < rotarr_compose_service_count(stack->compose); i++) {
-        if (rotarr_compose_service(stack->compose, i) == svc) {
-            return i;
-        }
-    }
-    return (size_t)-1;
+    return compose_service_index(stack->compose, svc);
 }
 
 /*
