@@ -26,8 +26,11 @@ struct found_secret {
 
 struct inspection {
     const struct rotarr_stack *stack;
+    enum rotarr_service_kind *kinds; /* by service index */
+    struct rotarr_secret_pool *pool; /* holds every value listed */
     struct found_secret *secrets;
     size_t count;
+    size_t alloc;
     size_t *buckets; /* index + 1 of a listed secret, by hash of value */
     size_t bucket_mask;
 };
@@ -170,16 +173,19 @@ static int add_secret(struct inspection *in, const char *variable,
     if (*bucket != 0) {
         return 0;
     }
-    grown = realloc(in->secrets, (in->count + 1) * sizeof(*grown));
-    if (grown == NULL) {
-        return rotarr_error_set(err, ROTARR_EFILE, "out of memory");
+    if (in->count == in->alloc) {
+        in->alloc = in->alloc > 0 ? in->alloc * 2 : 64;
+        grown = realloc(in->secrets, in->alloc * sizeof(*grown));
+        if (grown == NULL) {
+            return rotarr_error_set(err, ROTARR_EFILE, "out of memory");
+        }
+        in->secrets = grown;
     }
-    in->secrets = grown;
-    secret = &grown[in->count];
+    secret = &in->secrets[in->count];
     memset(secret, 0, sizeof(*secret));
     snprintf(secret->variable, sizeof(secret->variable), "%s", variable);
     snprintf(secret->service, sizeof(secret->service), "%s", service);
-    secret->value = rotarr_secret_new(value, len, err);
+    secret->value = rotarr_secret_pool_add(in->pool, value, len, err);
     if (secret->value == NULL) {
         return -1;
     }
@@ -189,6 +195,7 @@ static int add_secret(struct inspection *in, const char *variable,
 
 static int add_server_secrets(struct inspection *in,
                               const struct rotarr_compose_service *svc,
+                              enum rotarr_service_kind kind,
                               struct rotarr_error *err)
 {
     static const char *const postgres_vars[] = { "POSTGRES_PASSWORD", NULL };
@@ -197,11 +204,9 @@ static int add_server_secrets(struct inspection *in,
     struct rotarr_buf value = ROTARR_BUF_INIT;
     struct rotarr_var_origin origin;
     const char *const *vars;
-    enum rotarr_service_kind kind;
     int found;
     int ret = 0;
 
-    kind = rotarr_stack_service_kind(in->stack, svc);
     if (kind == ROTARR_SERVICE_OTHER) {
         return 0;
     }
@@ -283,14 +288,35 @@ static int find_occurrences(struct inspection *in, struct rotarr_error *err)
     return ret;
 }
 
+/* Finds each service's kind once: it interpolates the image name. */
+static int find_kinds(struct inspection *in, struct rotarr_error *err)
+{
+    const struct rotarr_compose *compose = rotarr_stack_compose(in->stack);
+    size_t count = rotarr_compose_service_count(compose);
+    size_t i;
+
+    in->kinds = calloc(count + 1, sizeof(*in->kinds));
+    if (in->kinds == NULL) {
+        return rotarr_error_set(err, ROTARR_EFILE, "out of memory");
+    }
+    for (i = 0; i < count; i++) {
+        in->kinds[i] = rotarr_stack_service_kind(
+            in->stack, rotarr_compose_service(compose, i));
+    }
+    return 0;
+}
+
 static int inspect_stack(struct inspection *in, struct rotarr_error *err)
 {
     const struct rotarr_compose *compose = rotarr_stack_compose(in->stack);
     size_t i;
 
+    if (find_kinds(in, err) < 0) {
+        return -1;
+    }
     for (i = 0; i < rotarr_compose_service_count(compose); i++) {
-        if (add_server_secrets(in, rotarr_compose_service(compose, i), err) <
-            0) {
+        if (add_server_secrets(in, rotarr_compose_service(compose, i),
+                               in->kinds[i], err) < 0) {
             return -1;
         }
     }
@@ -316,8 +342,8 @@ static const char *occurrence_kind(enum rotarr_occurrence_kind kind)
     return "?";
 }
 
-static void print_service_json(const struct inspection *in,
-                               const struct rotarr_compose_service *svc)
+static void print_service_json(const struct rotarr_compose_service *svc,
+                               enum rotarr_service_kind kind)
 {
     printf("{\"name\":");
     cmd_json_string(stdout, svc->name);
@@ -327,8 +353,7 @@ static void print_service_json(const struct inspection *in,
     } else {
         printf("null");
     }
-    printf(",\"kind\":\"%s\"}",
-           kind_name(rotarr_stack_service_kind(in->stack, svc)));
+    printf(",\"kind\":\"%s\"}", kind_name(kind));
 }
 
 static void print_occurrence_json(const struct inspection *in,
@@ -350,7 +375,7 @@ static void print_json(const struct inspection *in)
     printf("{\"services\":[");
     for (i = 0; i < rotarr_compose_service_count(compose); i++) {
         printf("%s", i > 0 ? "," : "");
-        print_service_json(in, rotarr_compose_service(compose, i));
+        print_service_json(rotarr_compose_service(compose, i), in->kinds[i]);
     }
     printf("],\"apps\":");
     (void)inspect_print_apps(in->stack, 1, NULL);
@@ -386,8 +411,7 @@ static void print_text(const struct inspection *in)
     printf("services:\n");
     for (i = 0; i < rotarr_compose_service_count(compose); i++) {
         svc = rotarr_compose_service(compose, i);
-        printf("  %-20s %-9s ", svc->name,
-               kind_name(rotarr_stack_service_kind(in->stack, svc)));
+        printf("  %-20s %-9s ", svc->name, kind_name(in->kinds[i]));
         cmd_fputs_safe(svc->image != NULL ? svc->image : "(no image)",
                        stdout);
         fputc('\n', stdout);
@@ -426,6 +450,8 @@ static void release(struct inspection *in)
     }
     free(in->secrets);
     free(in->buckets);
+    free(in->kinds);
+    rotarr_secret_pool_free(in->pool);
 }
 
 int cmd_inspect(int argc, char **argv)
@@ -445,12 +471,23 @@ int cmd_inspect(int argc, char **argv)
         return cmd_report(&err);
     }
     in.stack = stack;
+    in.pool = rotarr_secret_pool_new(&err);
+    if (in.pool == NULL) {
+        rotarr_stack_free(stack);
+        return cmd_report(&err);
+    }
     if (inspect_stack(&in, &err) < 0) {
         status = cmd_report(&err);
-    } else if (cmd_globals.json) {
-        print_json(&in);
     } else {
-        print_text(&in);
+        /* One lock for the whole output: the parser's worker thread made
+         * stdio lock the stream at every character otherwise. */
+        flockfile(stdout);
+        if (cmd_globals.json) {
+            print_json(&in);
+        } else {
+            print_text(&in);
+        }
+        funlockfile(stdout);
     }
     release(&in);
     rotarr_stack_free(stack);
