@@ -92,7 +92,7 @@ check_every_check_fires_on_faulty_stack() {
         mount-broad-appdata mount-media-rw mount-media-api-only \
         mount-hardlink-split network-db-shared network-db-not-internal \
         port-db-public umask-open image-latest privileged \
-        privileged-cap-add nvidia-caps-all healthcheck-absent \
+        privileged-cap-add nvidia-caps-all healthcheck-missing \
         no-new-privileges; do
         if ! grep -q "^$id " <<<"$found"; then
             echo "  check $id found nothing" >&2
