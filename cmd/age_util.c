@@ -321,6 +321,11 @@ int cmd_age_load_file(const char *path, struct rotarr_secret **out,
     return status;
 }
 
+void cmd_age_read_file_in_parallel(struct rotarr_age_source *source)
+{
+    source->file_fd = rotarr_age_fd_file;
+}
+
 int cmd_age_output_open(struct cmd_age_output *out, const char *path,
                         struct rotarr_error *err)
 {

@@ -70,7 +70,8 @@ void cmd_age_keys_release(struct cmd_age_keys *keys);
 /*
  * Reads the file at path into *out, decrypted with the default identities
  * (or a passphrase from the terminal) when it is an age file.  *encrypted
- * is set to 1 for an age file and 0 otherwise.  Returns 0, or the exit status after printing the error.
+ * is set to 1 for an age file and 0 otherwise.  Returns 0, or the exit
+ * status after printing the error.
  */
 int cmd_age_load_file(const char *path, struct rotarr_secret **out,
                       int *encrypted);
@@ -95,5 +96,9 @@ int cmd_age_output_open(struct cmd_age_output *out, const char *path,
  */
 int cmd_age_output_finish(struct cmd_age_output *out, int ok,
                           struct rotarr_error *err);
+
+/* Lets the worker threads read a regular input file themselves (see
+ * rotarr_age_source). */
+void cmd_age_read_file_in_parallel(struct rotarr_age_source *source);
 
 #endif

@@ -94,7 +94,8 @@ static int decrypt_run(const struct decrypt_options *o)
     struct rotarr_error err = ROTARR_ERROR_INIT;
     struct cmd_age_keys keys;
     struct rotarr_age_fd input = { -1, NULL };
-    struct rotarr_age_source source = { rotarr_age_fd_read, &input };
+    struct rotarr_age_source source = { rotarr_age_fd_read, &input,
+                                        NULL };
     struct cmd_age_output output;
     enum rotarr_age_failure failure = ROTARR_AGE_FAIL_IO;
     int ret = -1, status;
@@ -106,6 +107,7 @@ static int decrypt_run(const struct decrypt_options *o)
         cmd_age_output_open(&output, o->output, &err) < 0) {
         goto out;
     }
+    cmd_age_read_file_in_parallel(&source);
     ret = rotarr_age_decrypt(keys.ids, &source, &output.sink, 0, &failure,
                              &err);
     if (ret < 0 && failure != ROTARR_AGE_FAIL_IO) {

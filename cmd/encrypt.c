@@ -19,9 +19,9 @@
     "                               repeatable\n"                           \
     "  -R, --recipients-file <path> a file of recipients, one a line;\n"    \
     "                               repeatable\n"                           \
-    "  -i, --identity <path>        encrypt to the recipient of an identity\n" \
-    "                               file; repeatable\n"                     \
-    "  -p, --passphrase             encrypt with a passphrase, asked on the\n" \
+    "  -i, --identity <path>        encrypt to the recipients of the\n"     \
+    "                               identities in a file; repeatable\n"     \
+    "  -p, --passphrase             encrypt with a passphrase read from the\n"\
     "                               terminal\n"                             \
     "  -a, --armor                  write PEM-style text instead of binary\n" \
     "  -o, --output <path>          write to <path> (created 0600 and\n"    \
@@ -217,7 +217,8 @@ static int encrypt_run(const struct encrypt_options *o,
 {
     struct rotarr_age_recipients *recipients;
     struct rotarr_age_fd input = { -1, NULL };
-    struct rotarr_age_source source = { rotarr_age_fd_read, &input };
+    struct rotarr_age_source source = { rotarr_age_fd_read, &input,
+                                        NULL };
     struct cmd_age_output output;
     int ret = -1;
 
@@ -228,6 +229,7 @@ static int encrypt_run(const struct encrypt_options *o,
         cmd_age_output_open(&output, o->output, err) < 0) {
         goto out;
     }
+    cmd_age_read_file_in_parallel(&source);
     ret = rotarr_age_encrypt(recipients, &source, &output.sink,
                              o->armor ? ROTARR_AGE_ARMOR : 0, err);
 

@@ -67,11 +67,18 @@
 /*
  * Input of bytes: read stores up to len bytes at buf and returns their
  * count, 0 at the end of the input, or -1 with err set.
+ *
+ * file_fd is optional (NULL).  When it returns the descriptor that read
+ * reads from and that descriptor is a regular file, the worker threads
+ * read the payload themselves with pread(), which spreads the copying
+ * over all cores.  The payload then ends at the file size taken when it
+ * begins, and a file that shrinks meanwhile is a read error.
  */
 struct rotarr_age_source {
     ssize_t (*read)(void *ctx, void *buf, size_t len,
                     struct rotarr_error *err);
     void *ctx;
+    int (*file_fd)(void *ctx);
 };
 
 /* Output of bytes: write takes all len bytes, or returns -1 with err set. */
@@ -95,6 +102,7 @@ ssize_t rotarr_age_fd_read(void *ctx, void *buf, size_t len,
                            struct rotarr_error *err);
 int rotarr_age_fd_write(void *ctx, const void *bytes, size_t len,
                         struct rotarr_error *err);
+int rotarr_age_fd_file(void *ctx);
 
 /*
  * Recipients: whom a file is encrypted to.
@@ -290,9 +298,9 @@ int rotarr_age_decrypt(const struct rotarr_age_identities *ids,
     ROTARR_MUST_CHECK;
 
 /*
- * Sets the number of threads that encrypt or decrypt chunks; 0, the
- * default, means one per CPU this process may run on.  Not thread-safe:
- * for tests and benchmarks.
+ * Sets the number of threads that encrypt or decrypt chunks, the calling
+ * thread included; 0, the default, means one per CPU this process may
+ * run on.  Not thread-safe: for tests and benchmarks.
  */
 void rotarr_age_set_workers(unsigned count);
 
@@ -369,9 +377,9 @@ int rotarr_age_encrypt_buf_to_file(const char *path,
  *   AGE-SECRET-KEY-1...
  * The recipient is also stored in recipient.
  */
-struct rotarr_secret *rotarr_age_keygen(time_t now,
-                                        char recipient[ROTARR_AGE_RECIPIENT_SIZE],
-                                        struct rotarr_error *err)
+struct rotarr_secret *rotarr_age_keygen(
+    time_t now, char recipient[ROTARR_AGE_RECIPIENT_SIZE],
+    struct rotarr_error *err)
     ROTARR_MUST_CHECK;
 
 /*

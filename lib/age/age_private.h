@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "rotarr/age.h"
 #include "rotarr/age_format.h"
@@ -80,6 +81,15 @@ struct age_input {
     enum rotarr_age_failure failure;
 };
 
+/* A regular file's payload, read chunk by chunk with pread() (pread.c). */
+struct age_pread {
+    int active;
+    int fd;
+    off_t start; /* file offset of chunk 0 */
+    off_t end;   /* file size when the payload began */
+    size_t chunk_size;
+};
+
 /* The bytes of an age file on their way to a sink, armored or not. */
 struct age_output {
     const struct rotarr_age_sink *sink;
@@ -149,8 +159,9 @@ int age_input_read(struct age_input *in, unsigned char *buf, size_t len,
                    size_t *got, struct rotarr_error *err);
 
 /* output.c */
-int age_output_begin(struct age_output *out, const struct rotarr_age_sink *sink,
-                     int armored, struct rotarr_error *err);
+int age_output_begin(struct age_output *out,
+                     const struct rotarr_age_sink *sink, int armored,
+                     struct rotarr_error *err);
 int age_output_write(struct age_output *out, const void *bytes, size_t len,
                      struct rotarr_error *err);
 int age_output_finish(struct age_output *out, struct rotarr_error *err);
@@ -220,6 +231,14 @@ enum age_unwrap age_ssh_unwrap(const struct age_identity *id,
                                const struct age_stanza *stanza,
                                unsigned char file_key[AGE_FILE_KEY_SIZE],
                                struct rotarr_error *err);
+
+/* pread.c */
+int age_pread_open(struct age_pread *pr, const struct age_input *in,
+                   size_t chunk_size);
+void age_pread_locate(const struct age_pread *pr, uint64_t index,
+                      off_t *offset, size_t *len);
+int age_pread_chunk(const struct age_pread *pr, unsigned char *buf,
+                    size_t len, off_t offset);
 
 /* stream.c */
 int age_stream_encrypt(const unsigned char key[AGE_KEY_SIZE],

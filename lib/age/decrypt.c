@@ -60,10 +60,9 @@ static const struct age_stanza *scrypt_stanza(const struct age_header *h,
 }
 
 /* Tries the passphrase that the prompt returns. */
-static enum age_unwrap ask_passphrase(const struct rotarr_age_identities *ids,
-                                      const struct age_stanza *stanza,
-                                      unsigned char file_key[AGE_FILE_KEY_SIZE],
-                                      struct rotarr_error *err)
+static enum age_unwrap ask_passphrase(
+    const struct rotarr_age_identities *ids, const struct age_stanza *stanza,
+    unsigned char file_key[AGE_FILE_KEY_SIZE], struct rotarr_error *err)
 {
     struct rotarr_secret *passphrase = ids->prompt(ids->prompt_ctx, err);
     enum age_unwrap result;

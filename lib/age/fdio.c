@@ -22,6 +22,13 @@ ssize_t rotarr_age_fd_read(void *ctx, void *buf, size_t len,
     return n;
 }
 
+int rotarr_age_fd_file(void *ctx)
+{
+    const struct rotarr_age_fd *file = ctx;
+
+    return file->fd;
+}
+
 int rotarr_age_fd_write(void *ctx, const void *bytes, size_t len,
                         struct rotarr_error *err)
 {

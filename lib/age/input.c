@@ -63,8 +63,9 @@ static int is_space(unsigned char c)
  * the source ended before an LF.  Returns 1, 0 at the end of the source,
  * -2 for a longer line, or -1.
  */
-static int raw_line(struct age_input *in, size_t max, const unsigned char **line,
-                    size_t *len, int *ended, struct rotarr_error *err)
+static int raw_line(struct age_input *in, size_t max,
+                    const unsigned char **line, size_t *len, int *ended,
+                    struct rotarr_error *err)
 {
     const unsigned char *start, *lf;
     size_t have;

@@ -38,9 +38,9 @@ static int format_time(time_t now, char *out, size_t size)
     return 0;
 }
 
-struct rotarr_secret *rotarr_age_keygen(time_t now,
-                                        char recipient[ROTARR_AGE_RECIPIENT_SIZE],
-                                        struct rotarr_error *err)
+struct rotarr_secret *rotarr_age_keygen(
+    time_t now, char recipient[ROTARR_AGE_RECIPIENT_SIZE],
+    struct rotarr_error *err)
 {
     struct rotarr_secret *scalar = NULL, *text = NULL;
     unsigned char public_key[AGE_KEY_SIZE];

@@ -78,7 +78,7 @@ int rotarr_age_is_encrypted(const void *bytes, size_t len)
 int rotarr_age_uses_passphrase(const void *bytes, size_t len)
 {
     struct memory_source src_ctx = { bytes, len };
-    struct rotarr_age_source src = { memory_read, &src_ctx };
+    struct rotarr_age_source src = { memory_read, &src_ctx, NULL };
     struct age_input *in = malloc(sizeof(*in));
     struct age_header header;
     size_t i;
@@ -106,7 +106,7 @@ int rotarr_age_encrypt_buf(const struct rotarr_age_recipients *recipients,
                            struct rotarr_buf *out, struct rotarr_error *err)
 {
     struct memory_source src_ctx = { bytes, len };
-    struct rotarr_age_source src = { memory_read, &src_ctx };
+    struct rotarr_age_source src = { memory_read, &src_ctx, NULL };
     struct rotarr_age_sink sink = { buf_write, out };
 
     return rotarr_age_encrypt(recipients, &src, &sink, flags, err);
@@ -117,7 +117,7 @@ struct rotarr_secret *rotarr_age_decrypt_buf(
     enum rotarr_age_failure *failure, struct rotarr_error *err)
 {
     struct memory_source src_ctx = { bytes, len };
-    struct rotarr_age_source src = { memory_read, &src_ctx };
+    struct rotarr_age_source src = { memory_read, &src_ctx, NULL };
     struct secret_sink sink_ctx = { NULL, 0 };
     struct rotarr_age_sink sink = { secret_write, &sink_ctx };
 

@@ -12,8 +12,9 @@
 /* Armor lines encoded per write to the sink. */
 #define BATCH_LINES 64
 
-int age_output_begin(struct age_output *out, const struct rotarr_age_sink *sink,
-                     int armored, struct rotarr_error *err)
+int age_output_begin(struct age_output *out,
+                     const struct rotarr_age_sink *sink, int armored,
+                     struct rotarr_error *err)
 {
     memset(out, 0, sizeof(*out));
     out->sink = sink;

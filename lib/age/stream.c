@@ -5,6 +5,10 @@
  *
  * Chunks are independent, so worker threads seal or open them while the
  * calling thread reads input ahead and writes finished chunks in order.
+ * While it waits for a chunk, the calling thread seals or opens chunks
+ * too, so there is one thread per core and threads rarely sleep.  A
+ * regular file is read by the workers themselves (pread.c).
+ *
  * A ring of slot_count slots bounds the memory: a slot is filled, handed
  * to the workers, and written out and reused only in counter order.
  * The calling thread holds back the newest filled slot until the next
@@ -13,6 +17,7 @@
  */
 #include "rotarr/compat.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sodium.h>
@@ -43,6 +48,8 @@ struct slot {
     unsigned char *out;
     size_t in_len;
     size_t out_len;
+    off_t offset;   /* of the chunk in the file, for a pread() */
+    int read_error; /* errno of that pread(), or 0 */
     uint64_t index;
     int at_end; /* no input follows this chunk */
     enum slot_state state;
@@ -66,6 +73,7 @@ struct pipeline {
     int decrypt;
     int started;
     unsigned char key[AGE_KEY_SIZE];
+    struct age_pread pread;
     pthread_t threads[MAX_WORKERS];
     unsigned thread_count;
     unsigned workers;
@@ -77,6 +85,9 @@ void rotarr_age_set_workers(unsigned count)
 {
     configured_workers = count;
 }
+
+/* Returns the number of threads that seal or open chunks, the calling
+ * thread included: one per CPU this process may run on. */
 
 static unsigned worker_count(void)
 {
@@ -166,6 +177,14 @@ static void open_any_chunk(const struct pipeline *p, struct slot *s)
 
 static void process(const struct pipeline *p, struct slot *s)
 {
+    if (p->pread.active && s->in_len > 0) {
+        s->read_error = age_pread_chunk(&p->pread, s->in, s->in_len,
+                                        s->offset);
+        if (s->read_error != 0) {
+            s->result = CHUNK_FAILED;
+            return;
+        }
+    }
     if (p->decrypt) {
         open_any_chunk(p, s);
     } else {
@@ -208,7 +227,8 @@ static void start_workers(struct pipeline *p)
         return;
     }
     pthread_attr_setstacksize(&attr, WORKER_STACK_SIZE);
-    for (i = 0; i < p->workers; i++) {
+    /* The calling thread is the last one. */
+    for (i = 0; i + 1 < p->workers; i++) {
         if (pthread_create(&p->threads[p->thread_count], &attr, worker_main,
                            p) != 0) {
             break;
@@ -267,7 +287,10 @@ static int fill_next(struct pipeline *p, struct age_input *in,
     size_t size = p->decrypt ? AGE_CIPHER_CHUNK : ROTARR_AGE_CHUNK_SIZE;
     size_t got;
 
-    if (age_input_read(in, s->in, size, &got, err) < 0) {
+    if (p->pread.active) {
+        /* The worker reads it. */
+        age_pread_locate(&p->pread, p->read_index, &s->offset, &got);
+    } else if (age_input_read(in, s->in, size, &got, err) < 0) {
         return -1;
     }
     if (got == 0 && prev != NULL) {
@@ -278,6 +301,7 @@ static int fill_next(struct pipeline *p, struct age_input *in,
     }
     s->index = p->read_index++;
     s->in_len = got;
+    s->read_error = 0;
     s->at_end = got < size;
     s->state = SLOT_FILLED;
     if (prev != NULL) {
@@ -290,13 +314,28 @@ static int fill_next(struct pipeline *p, struct age_input *in,
     return 0;
 }
 
+/*
+ * Returns 1 when s is done.  With wait set, waits until it is, working
+ * on the chunks that no worker took yet meanwhile: the calling thread is
+ * one of the threads that seal or open chunks, so that the threads do
+ * not outnumber the cores and rarely sleep.
+ */
 static int slot_done(struct pipeline *p, struct slot *s, int wait)
 {
+    struct slot *other;
     int done;
 
     pthread_mutex_lock(&p->lock);
     while (wait && s->state != SLOT_DONE) {
-        pthread_cond_wait(&p->work_done, &p->lock);
+        if (p->next_work == p->dispatched) {
+            pthread_cond_wait(&p->work_done, &p->lock);
+            continue;
+        }
+        other = &p->slots[p->next_work++ % p->slot_count];
+        pthread_mutex_unlock(&p->lock);
+        process(p, other);
+        pthread_mutex_lock(&p->lock);
+        other->state = SLOT_DONE;
     }
     done = s->state == SLOT_DONE;
     pthread_mutex_unlock(&p->lock);
@@ -370,7 +409,13 @@ static int write_slot(struct pipeline *p, struct slot *s,
 {
     int status;
 
-    if (p->decrypt) {
+    if (s->read_error != 0) {
+        *io->failure = ROTARR_AGE_FAIL_IO;
+        status = rotarr_error_set(err, ROTARR_EFILE, "cannot read the "
+                                  "input: %s", s->read_error == ENODATA
+                                  ? "the file shrank while it was read"
+                                  : strerror(s->read_error));
+    } else if (p->decrypt) {
         status = release_chunk(s, io->sink, io->failure, err);
     } else {
         status = age_output_write(io->out, s->out, s->out_len, err);
@@ -438,9 +483,15 @@ static int pipeline_init(struct pipeline *p, const unsigned char *key,
 
 static void pipeline_release(struct pipeline *p)
 {
+    size_t i;
+
     stop_workers(p);
-    /* The buffers contained plaintext. */
-    sodium_memzero(p->buffers, p->buffers_size);
+    /* Wipe what contained plaintext: the input buffers when encrypting,
+     * the output buffers when decrypting. */
+    for (i = 0; i < p->slot_count; i++) {
+        sodium_memzero(p->decrypt ? p->slots[i].out : p->slots[i].in,
+                       AGE_CIPHER_CHUNK);
+    }
     sodium_memzero(p->key, sizeof(p->key));
     free(p->buffers);
     free(p->slots);
@@ -461,6 +512,7 @@ int age_stream_encrypt(const unsigned char key[AGE_KEY_SIZE],
     if (pipeline_init(&p, key, 0, err) < 0) {
         return -1;
     }
+    age_pread_open(&p.pread, in, ROTARR_AGE_CHUNK_SIZE);
     ret = run(&p, &io, err);
     pipeline_release(&p);
     return ret;
@@ -479,6 +531,7 @@ int age_stream_decrypt(const unsigned char key[AGE_KEY_SIZE],
         *failure = ROTARR_AGE_FAIL_IO;
         return -1;
     }
+    age_pread_open(&p.pread, in, AGE_CIPHER_CHUNK);
     ret = run(&p, &io, err);
     pipeline_release(&p);
     return ret;

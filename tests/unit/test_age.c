@@ -38,6 +38,7 @@ void test_source_init(struct test_source *src, const void *bytes, size_t len,
     src->step = step;
     src->source.read = source_read;
     src->source.ctx = src;
+    src->source.file_fd = NULL;
 }
 
 static int sink_write(void *ctx, const void *bytes, size_t len,

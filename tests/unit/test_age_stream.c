@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "test_age.h"
 
@@ -330,6 +331,119 @@ START_TEST(test_stream__each_of_three_recipients_decrypts)
 }
 END_TEST
 
+/* Regular files, whose payload the worker threads read with pread(). */
+
+static int file_fd_calls;
+
+static int counted_file_fd(void *ctx)
+{
+    file_fd_calls++;
+    return rotarr_age_fd_file(ctx);
+}
+
+/* Returns a descriptor of an unlinked file that contains the bytes. */
+static int temp_file(const void *bytes, size_t len)
+{
+    char path[] = "/tmp/rotarr-age-stream.XXXXXX";
+    int fd = mkstemp(path);
+
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(unlink(path), 0);
+    ck_assert_int_eq(write(fd, bytes, len), (ssize_t)len);
+    ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+    return fd;
+}
+
+/* Decrypts the file fd; returns where it stopped and keeps the output
+ * in sink. */
+static enum rotarr_age_failure decrypt_file(const struct keypair *k, int fd,
+                                            struct test_sink *sink)
+{
+    struct rotarr_error err = ROTARR_ERROR_INIT;
+    struct rotarr_age_fd file = { fd, "input" };
+    struct rotarr_age_source src = { rotarr_age_fd_read, &file,
+                                     counted_file_fd };
+    enum rotarr_age_failure failure = ROTARR_AGE_FAIL_IO;
+
+    test_sink_init(sink);
+    ck_assert_int_eq(rotarr_age_decrypt(k->ids, &src, &sink->sink, 0,
+                                        &failure, &err) == 0,
+                     failure == ROTARR_AGE_OK);
+    return failure;
+}
+
+static const size_t file_sizes[] = {
+    4 * CHUNK, 8 * CHUNK, 8 * CHUNK + 1, 17 * CHUNK - 1, 40 * CHUNK + 5,
+};
+#define FILE_SIZE_COUNT (sizeof(file_sizes) / sizeof(file_sizes[0]))
+
+/* Iteration _i picks a size and a worker count. */
+START_TEST(test_stream__regular_file_round_trips)
+{
+    struct rotarr_error err = ROTARR_ERROR_INIT;
+    size_t len = file_sizes[_i % FILE_SIZE_COUNT];
+    unsigned char *plain = random_bytes(len);
+    int fd = temp_file(plain, len);
+    struct rotarr_age_fd file = { fd, "plain" };
+    struct rotarr_age_source src = { rotarr_age_fd_read, &file,
+                                     counted_file_fd };
+    struct test_sink cipher, back;
+    struct keypair k;
+
+    rotarr_age_set_workers(workers[_i / FILE_SIZE_COUNT]);
+    keypair_init(&k);
+    test_sink_init(&cipher);
+    ck_assert_int_eq(rotarr_age_encrypt(k.recipients, &src, &cipher.sink, 0,
+                                        &err), 0);
+    ck_assert_int_eq(file_fd_calls, 1);
+    close(fd);
+    fd = temp_file(cipher.bytes.data, cipher.bytes.len);
+    ck_assert_int_eq(decrypt_file(&k, fd, &back), ROTARR_AGE_OK);
+    ck_assert_int_eq(file_fd_calls, 2);
+    ck_assert_uint_eq(back.bytes.len, len);
+    ck_assert_int_eq(memcmp(back.bytes.data, plain, len), 0);
+    close(fd);
+    test_sink_release(&cipher);
+    test_sink_release(&back);
+    free(plain);
+    keypair_release(&k);
+}
+END_TEST
+
+/* Damage in a regular file stops release as it does in a stream. */
+START_TEST(test_stream__regular_file_damage_stops_release)
+{
+    struct keypair k;
+    struct rotarr_buf c = ROTARR_BUF_INIT;
+    struct test_sink sink;
+    unsigned char *plain;
+    size_t header;
+    int fd;
+
+    rotarr_age_set_workers(2);
+    keypair_init(&k);
+    encrypt_chunks(&k, 12 * CHUNK, &c, &plain);
+    header = c.len - 12 * (CHUNK + 16);
+    c.data[header + 9 * (CHUNK + 16) + 7] ^= 1;
+    fd = temp_file(c.data, c.len);
+    ck_assert_int_eq(decrypt_file(&k, fd, &sink), ROTARR_AGE_FAIL_PAYLOAD);
+    ck_assert_uint_eq(sink.bytes.len, 9 * CHUNK);
+    ck_assert_int_eq(memcmp(sink.bytes.data, plain, 9 * CHUNK), 0);
+    test_sink_release(&sink);
+    close(fd);
+    /* Undamaged but cut at a chunk border: no final chunk. */
+    c.data[header + 9 * (CHUNK + 16) + 7] ^= 1;
+    fd = temp_file(c.data, c.len - (CHUNK + 16));
+    ck_assert_int_eq(decrypt_file(&k, fd, &sink), ROTARR_AGE_FAIL_PAYLOAD);
+    ck_assert_uint_eq(sink.bytes.len, 11 * CHUNK);
+    test_sink_release(&sink);
+    close(fd);
+    rotarr_buf_release(&c);
+    free(plain);
+    keypair_release(&k);
+}
+END_TEST
+
 static int prompt_calls;
 static char correct_pass[] = "correct horse";
 static char wrong_pass[] = "wrong horse";
@@ -518,6 +632,9 @@ Suite *age_stream_suite(void)
     tcase_set_timeout(stream, 120);
     tcase_add_loop_test(stream, test_stream__round_trips_sizes_and_workers, 0,
                         (int)(SIZE_COUNT * 3));
+    tcase_add_loop_test(stream, test_stream__regular_file_round_trips, 0,
+                        (int)(FILE_SIZE_COUNT * 3));
+    tcase_add_test(stream, test_stream__regular_file_damage_stops_release);
     tcase_add_test(stream, test_stream__sizes_follow_the_format);
     tcase_add_test(stream, test_stream__armor_lines_are_64_columns);
     tcase_add_loop_test(stream, test_stream__tampered_chunk_stops_release, 0,
