@@ -315,9 +315,9 @@ static int fill_next(struct pipeline *p, struct age_input *in,
 }
 
 /*
- * Returns 1 when s is done.  With wait set, waits until it is, working
- * on the chunks that no worker took yet meanwhile: the calling thread is
- * one of the threads that seal or open chunks, so that the threads do
+ * Returns 1 when s is done.  With wait set, waits until it is, and
+ * meanwhile seals or opens the chunks that no worker took yet.  The
+ * calling thread counts as one of the workers, so that the threads do
  * not outnumber the cores and rarely sleep.
  */
 static int slot_done(struct pipeline *p, struct slot *s, int wait)
