@@ -27,6 +27,9 @@ void cmd_fputs_safe(const char *s, FILE *out)
 }
 
 static void vreport(const char *fmt, va_list ap)
+    __attribute__((format(printf, 1, 0)));
+
+static void vreport(const char *fmt, va_list ap)
 {
     char msg[ROTARR_ERROR_MSG_MAX];
 
