@@ -101,8 +101,9 @@ int yevents_read(const char *text, size_t len, struct yarena *arena,
  * or len when every byte is. */
 size_t yutf8_invalid_offset(const char *bytes, size_t len);
 
-/* Returns size bytes aligned for any object, for nodes and arrays of
- * pointers.  They are not wiped when freed, so they must not hold text. */
+/* Returns size bytes aligned for nodes and arrays of pointers, not for
+ * any object.  They are not wiped when freed, so they must not hold
+ * text. */
 void *yarena_alloc(struct yarena *arena, size_t size);
 
 /* Returns size bytes with no alignment, for text: values, anchors and
