@@ -128,6 +128,7 @@ out:
 static const char *sole_reference(const char *raw, size_t len, char *key,
                                   size_t size)
 {
+    size_t rest;
     const char *start;
     size_t n = 0;
 
@@ -147,7 +148,8 @@ static const char *sole_reference(const char *raw, size_t len, char *key,
         return NULL;
     }
     if (raw[1] == '{') {
-        if (raw[len - 1] != '}' || memchr(start + n, '$', (size_t)(raw + len - start - n)) != NULL) {
+        rest = (size_t)(raw + len - start - n);
+        if (raw[len - 1] != '}' || memchr(start + n, '$', rest) != NULL) {
             return NULL;
         }
     } else if (start + n != raw + len) {

@@ -1,7 +1,8 @@
 /*
  * An age file read to the end: armor, header, stanzas, MAC and payload.
  * The identity is the X25519 key of the age test kit, so that inputs
- * built from the kit's files get past the header.  Any input either decrypts or fails with ROTARR_EDECRYPT.
+ * built from the kit's files get past the header.  Any input either
+ * decrypts or fails with ROTARR_EDECRYPT.
  */
 #include "rotarr/compat.h"
 
