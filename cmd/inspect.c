@@ -16,7 +16,7 @@ static const struct option longopts[] = {
     { NULL, 0, NULL, 0 },
 };
 
-/* One password found in the stack, with everything that holds it. */
+/* One password found in the stack, with every place that contains it. */
 struct found_secret {
     char variable[128];
     char service[128]; /* the server it belongs to, or "" */
@@ -78,7 +78,7 @@ static const char *kind_name(enum rotarr_service_kind kind)
     }
 }
 
-/* Returns 1 when a variable name says it holds a password or key. */
+/* Returns 1 when a variable name suggests a password or key. */
 static int looks_secret(const char *name)
 {
     static const char *const words[] = {

@@ -20,7 +20,7 @@
 
 #define ROTARR_NAME_MAX 256
 
-/* What the user asked for; NULL or 0 fields take their defaults. */
+/* The user's request; NULL or 0 fields take their defaults. */
 struct rotarr_pgrot_request {
     const char *service; /* default: the only Postgres service */
     const char *user;    /* default: POSTGRES_USER, else "postgres" */
@@ -52,7 +52,7 @@ enum rotarr_pgrot_time {
     ROTARR_PGROT_TIME_COUNT,
 };
 
-/* What rotarr found, and after a run what it changed. */
+/* The plan of a rotation and, after a run, the changes it made. */
 struct rotarr_pgrot_plan {
     char service[ROTARR_NAME_MAX];
     char role[ROTARR_NAME_MAX];

@@ -66,7 +66,7 @@ enum rotarr_service_kind {
     ROTARR_SERVICE_REDIS,
 };
 
-/* How an occurrence holds the secret. */
+/* The form in which an occurrence contains the secret. */
 enum rotarr_occurrence_kind {
     ROTARR_OCC_VALUE,     /* the whole value is the secret */
     ROTARR_OCC_URL,       /* the password of a URL, percent-encoded */
@@ -160,7 +160,7 @@ int rotarr_image_is_redis(const char *image);
 size_t rotarr_stack_warning_count(const struct rotarr_stack *stack);
 const char *rotarr_stack_warning(const struct rotarr_stack *stack, size_t i);
 
-/* Where a service variable's value is defined. */
+/* The definition site of a service variable's value. */
 struct rotarr_var_origin {
     int from_env_file;    /* defined in an env_file: entry */
     size_t file;          /* file index of the definition */
@@ -192,7 +192,7 @@ int rotarr_stack_expand(const struct rotarr_stack *stack, const char *text,
                         size_t len, struct rotarr_buf *out,
                         struct rotarr_error *err);
 
-/* Returns the project variable name's value as Compose sees it, or NULL. */
+/* Returns the project variable name's value as Compose reads it, or NULL. */
 const char *rotarr_stack_lookup(const struct rotarr_stack *stack,
                                 const char *name);
 

@@ -78,7 +78,7 @@ static struct rotarr_pg *connect_current(const struct rotarr_pgrot_plan *plan,
     return pg;
 }
 
-/* Lists every service whose environment or env_file holds the secret. */
+/* Lists every service whose environment or env_file contains the secret. */
 static int collect_restart(const struct rotarr_stack *stack,
                            struct rotarr_pgrot_plan *plan,
                            struct rotarr_error *err)
@@ -460,7 +460,8 @@ static int roll_forward(const char *dir, struct rotarr_journal *journal,
     return ret;
 }
 
-/* Finds where the server stands: 1 on the new password, 0 on the old. */
+/* Returns which password the server accepts: 1 the new, 0 the old, -1
+ * neither (err set). */
 static int server_side(struct rotarr_pgrot_plan *plan,
                        struct rotarr_error *err)
 {
