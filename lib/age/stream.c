@@ -1,7 +1,7 @@
 /*
  * The STREAM payload: 64 KiB chunks, each sealed with ChaCha20-Poly1305
- * under the payload key.  A chunk's nonce is an 11-byte big-endian chunk
- * counter and a final-chunk flag.
+ * (chacha.c) under the payload key.  A chunk's nonce is an 11-byte
+ * big-endian chunk counter and a final-chunk flag.
  *
  * Chunks are independent, so worker threads seal or open them while the
  * calling thread reads input ahead and writes finished chunks in order.
@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "age_private.h"
+#include "chacha.h"
 
 #define MAX_WORKERS 16
 #define WORKER_STACK_SIZE ((size_t)256 << 10)
@@ -129,29 +130,25 @@ static void chunk_nonce(uint64_t index, int final,
 static void seal_chunk(const struct pipeline *p, struct slot *s)
 {
     unsigned char nonce[CHUNK_NONCE_SIZE];
-    unsigned long long len;
 
     chunk_nonce(s->index, s->at_end, nonce);
-    crypto_aead_chacha20poly1305_ietf_encrypt(s->out, &len, s->in, s->in_len,
-                                              NULL, 0, NULL, nonce, p->key);
-    s->out_len = (size_t)len;
+    age_aead_seal(s->out, s->in, s->in_len, NULL, 0, nonce, p->key);
+    s->out_len = s->in_len + ROTARR_AGE_TAG_SIZE;
     s->result = s->at_end ? CHUNK_FINAL : CHUNK_MIDDLE;
 }
 
 static int open_chunk(const struct pipeline *p, struct slot *s, int final)
 {
     unsigned char nonce[CHUNK_NONCE_SIZE];
-    unsigned long long len;
 
-    /* in and out differ, so a failed attempt leaves the ciphertext for
-     * the next one (libsodium clears the output on failure). */
+    /* A failed attempt writes nothing, so the next one finds the
+     * ciphertext intact. */
     chunk_nonce(s->index, final, nonce);
-    if (crypto_aead_chacha20poly1305_ietf_decrypt(
-            s->out, &len, NULL, s->in, s->in_len, NULL, 0, nonce,
-            p->key) != 0) {
+    if (age_aead_open(s->out, s->in, s->in_len, NULL, 0, nonce,
+                      p->key) != 0) {
         return -1;
     }
-    s->out_len = (size_t)len;
+    s->out_len = s->in_len - ROTARR_AGE_TAG_SIZE;
     return 0;
 }
 
