@@ -6,6 +6,14 @@
 # scripts/test adds the ROTARR_PG* and ROTARR_REDIS_* variables printed by
 # 'scripts/services start'.
 #
+# With ROTARR_VALGRIND set to a folder ('meson test --setup valgrind'),
+# ROTARR names a script that runs the binary under memcheck through
+# tests/tools/valgrind-rotarr, with the logs in ROTARR_VALGRIND/TEST_NAME/.
+# A check fails when a run during it left a non-empty log.
+# ROTARR_BINARY always names the binary itself, for checks that read the
+# file or must run it without valgrind.  ROTARR_BIN_DIR is a folder to
+# put on PATH whose executable 'rotarr' is ROTARR.
+#
 # A test is a list of named checks:
 #
 #   check "unknown verb exits 2" check_unknown_verb
@@ -33,6 +41,28 @@ TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/rotarr-$TEST_NAME.XXXXXX")
 OUT=$TEST_TMP/stdout
 ERR=$TEST_TMP/stderr
 
+# shellcheck disable=SC2034 # for the tests that source this file
+ROTARR_BINARY=$ROTARR
+ROTARR_BIN_DIR=$(dirname "$ROTARR")
+VALGRIND_LOGS=
+if [ -n "${ROTARR_VALGRIND:-}" ]; then
+    : "${ROTARR_TOOLS:?ROTARR_TOOLS must name tests/tools}"
+    VALGRIND_LOGS=$ROTARR_VALGRIND/$TEST_NAME
+    rm -rf -- "$VALGRIND_LOGS"
+    mkdir -p -- "$VALGRIND_LOGS"
+    # Some checks run rotarr as 'nobody', which must write its log too.
+    chmod 1777 -- "$VALGRIND_LOGS"
+    ROTARR_BIN_DIR=$VALGRIND_LOGS/bin
+    mkdir -m 0755 -- "$ROTARR_BIN_DIR"
+    # The paths are written into the script, not exported, so that a
+    # run under 'env -i' finds them too.
+    printf '#!/bin/bash\nexec %q %q %q "$@"\n' \
+        "$ROTARR_TOOLS/valgrind-rotarr" "$VALGRIND_LOGS" "$ROTARR" \
+        >"$ROTARR_BIN_DIR/rotarr"
+    chmod +x -- "$ROTARR_BIN_DIR/rotarr"
+    ROTARR=$ROTARR_BIN_DIR/rotarr
+fi
+
 checks_run=0
 checks_failed=0
 at_exit_commands=()
@@ -49,6 +79,13 @@ lib_exit() {
     for (( i = ${#at_exit_commands[@]} - 1; i >= 0; i-- )); do
         eval "${at_exit_commands[i]}" || true
     done
+    if [ -n "$VALGRIND_LOGS" ]; then
+        # Runs outside any check, such as a test's set-up, count too.
+        if ! valgrind_logs_clean; then
+            fail "valgrind found errors outside the checks"
+        fi
+        valgrind_summary
+    fi
     if [ "${ROTARR_KEEP_TMP:-}" = 1 ]; then
         printf 'kept %s\n' "$TEST_TMP"
     else
@@ -79,12 +116,43 @@ die() {
     exit 1
 }
 
+# Prints every valgrind log that is not empty and was not printed
+# before, and renames it to .failed.  Returns 1 when there was one.
+valgrind_logs_clean() {
+    local log found=0
+
+    [ -n "$VALGRIND_LOGS" ] || return 0
+    for log in "$VALGRIND_LOGS"/rotarr.*.log; do
+        [ -s "$log" ] || continue
+        printf '  valgrind: %s\n' "$log" >&2
+        head -n 60 -- "$log" | sed 's/^/    /' >&2
+        mv -- "$log" "$log.failed"
+        found=1
+    done
+    return "$found"
+}
+
+# Prints how many rotarr processes ran under valgrind and how many of
+# them left a report, and removes the empty logs.
+valgrind_summary() {
+    local runs failed
+
+    runs=$(find "$VALGRIND_LOGS" -name 'rotarr.*.log*' | wc -l)
+    failed=$(find "$VALGRIND_LOGS" -name '*.failed' | wc -l)
+    find "$VALGRIND_LOGS" -name 'rotarr.*.log' -empty -delete
+    printf '%s: %d rotarr runs under valgrind, %d with errors (logs in %s)\n' \
+        "$TEST_NAME" "$runs" "$failed" "$VALGRIND_LOGS"
+}
+
 # Runs one named check: check DESCRIPTION FUNCTION [ARG...].
 check() {
-    local description=$1
+    local description=$1 passed=1
     shift
     checks_run=$(( checks_run + 1 ))
-    if "$@"; then
+    # bash ignores set -e in the check, as it would inside 'if'.
+    "$@" || passed=0
+    valgrind_logs_clean || passed=0
+    if [ "$passed" -eq 1 ]; then
         printf 'ok %d - %s\n' "$checks_run" "$description"
     else
         printf 'not ok %d - %s\n' "$checks_run" "$description"

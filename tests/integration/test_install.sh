@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 
 # The build directory is two levels above the binary (build/cmd/rotarr).
-BUILD=$(cd "$(dirname "$ROTARR")/.." && pwd)
+BUILD=$(cd "$(dirname "$ROTARR_BINARY")/.." && pwd)
 [ -d "$BUILD/meson-private" ] || die "'$BUILD' is not a meson build directory"
 : "${ROTARR_SOURCE_ROOT:?ROTARR_SOURCE_ROOT must name the source tree}"
 
@@ -114,7 +114,7 @@ bash_completion_registers() {
 # bash_complete WORD...: prints the completions bash offers for the last
 # WORD of 'rotarr WORD...', one per line.
 bash_complete() {
-    PATH=$(dirname "$ROTARR"):$PATH bash -c '
+    PATH=$ROTARR_BIN_DIR:$PATH bash -c '
         source "$1"
         shift
         COMP_WORDS=(rotarr "$@")
@@ -209,7 +209,7 @@ zsh_complete() {
 PS1='ready> '
 fpath=('$(dirname "$ZSH_COMPLETION")' \$fpath)
 autoload -Uz compinit && compinit -u -d '$zdot/.zcompdump'
-PATH='$(dirname "$ROTARR")':\$PATH
+PATH='$ROTARR_BIN_DIR':\$PATH
 write-buffer() { print -r -- "\$BUFFER" >'$buffer.tmp' && mv '$buffer.tmp' '$buffer' }
 zle -N write-buffer
 bindkey '^Xw' write-buffer

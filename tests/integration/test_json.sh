@@ -275,7 +275,7 @@ resume_json() {
 built_with_failpoints() {
     local build
 
-    build=$(cd "$(dirname "$ROTARR")/.." && pwd)
+    build=$(cd "$(dirname "$ROTARR_BINARY")/.." && pwd)
     meson introspect --buildoptions "$build" 2>/dev/null |
         "$PYTHON" -c '
 import json, sys

@@ -15,8 +15,11 @@
 require_services postgres
 
 # A sanitizer build runs each rotation about 2.5 times slower, so it gets
-# fewer kills to stay inside meson's 300-second timeout.
-if ldd "$ROTARR" 2>/dev/null | grep -q libasan; then
+# fewer kills to stay inside meson's 300-second timeout, and valgrind
+# (lib.sh) runs it some 20 times slower.
+if [ -n "$VALGRIND_LOGS" ]; then
+    readonly RUNS=${RELIABILITY_RUNS:-20}
+elif ldd "$ROTARR" 2>/dev/null | grep -q libasan; then
     readonly RUNS=${RELIABILITY_RUNS:-60}
 else
     readonly RUNS=${RELIABILITY_RUNS:-200}

@@ -15,7 +15,7 @@
 
 require_services postgres
 
-if ! grep -qaF ROTARR_FAILPOINT "$ROTARR"; then
+if ! grep -qaF ROTARR_FAILPOINT "$ROTARR_BINARY"; then
     printf 'rotarr was built without failpoints; skipping\n'
     exit "$SKIP_STATUS"
 fi
