@@ -29,6 +29,7 @@
 #include "rotarr/compat.h"
 #include "rotarr/buf.h"
 #include "rotarr/error.h"
+#include "rotarr/progress.h"
 #include "rotarr/secret.h"
 
 /* Plaintext bytes per STREAM chunk, and the tag that each chunk adds. */
@@ -295,6 +296,32 @@ int rotarr_age_decrypt(const struct rotarr_age_identities *ids,
                        const struct rotarr_age_sink *out, unsigned flags,
                        enum rotarr_age_failure *failure,
                        struct rotarr_error *err)
+    ROTARR_MUST_CHECK;
+
+/* Plaintext bytes between two progress reports of the payload. */
+#define ROTARR_AGE_PROGRESS_STEP ((uint64_t)4 << 20)
+
+/*
+ * rotarr_age_encrypt and rotarr_age_decrypt with progress reports
+ * (progress may be NULL).  The unit is bytes of plaintext: read so far
+ * when encrypting, released to out when decrypting.  total is the
+ * plaintext size when in is a regular file (file_fd set), which
+ * decryption must also find to be a binary age file.  It is 0 for other
+ * input.  Reports cover the payload alone: the first comes after the
+ * header, so after any passphrase prompt, then one each time another
+ * ROTARR_AGE_PROGRESS_STEP bytes are done, all from the calling thread.
+ */
+int rotarr_age_encrypt_with_progress(
+    const struct rotarr_age_recipients *recipients,
+    const struct rotarr_age_source *in, const struct rotarr_age_sink *out,
+    unsigned flags, const struct rotarr_progress *progress,
+    struct rotarr_error *err)
+    ROTARR_MUST_CHECK;
+int rotarr_age_decrypt_with_progress(
+    const struct rotarr_age_identities *ids,
+    const struct rotarr_age_source *in, const struct rotarr_age_sink *out,
+    unsigned flags, const struct rotarr_progress *progress,
+    enum rotarr_age_failure *failure, struct rotarr_error *err)
     ROTARR_MUST_CHECK;
 
 /*

@@ -240,6 +240,31 @@ void age_pread_locate(const struct age_pread *pr, uint64_t index,
 int age_pread_chunk(const struct age_pread *pr, unsigned char *buf,
                     size_t len, off_t offset);
 
+/* A sink that counts the payload for progress reports, then passes the
+ * bytes on to next (progress.c). */
+struct age_progress {
+    struct rotarr_age_sink sink; /* what the payload is written to */
+    struct rotarr_age_sink next;
+    const struct rotarr_progress *progress;
+    int sealed;           /* the bytes are sealed chunks, not plaintext */
+    uint64_t bytes;       /* passed on to next */
+    uint64_t next_report; /* value of bytes that triggers a report */
+    uint64_t total;
+};
+
+/* progress.c */
+void age_progress_begin(struct age_progress *counter,
+                        const struct rotarr_progress *progress,
+                        const struct rotarr_age_sink *next, int sealed,
+                        uint64_t total);
+void age_progress_report(struct age_progress *counter);
+/* Bytes of a regular file source not yet used, or 0 when the source is
+ * not one. */
+uint64_t age_input_remaining(const struct age_input *in);
+/* Plaintext size of the payload that follows in a binary age file, or 0
+ * when it is unknown. */
+uint64_t age_payload_plaintext_size(const struct age_input *in);
+
 /* stream.c */
 int age_stream_encrypt(const unsigned char key[AGE_KEY_SIZE],
                        struct age_input *in, struct age_output *out,

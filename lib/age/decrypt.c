@@ -157,11 +157,43 @@ static int read_header(struct age_input *in, struct age_header *header,
     return 0;
 }
 
+/* Decrypts the payload to out, through a counting sink with progress. */
+static int read_payload(const unsigned char key[AGE_KEY_SIZE],
+                        struct age_input *in,
+                        const struct rotarr_age_sink *out,
+                        const struct rotarr_progress *progress,
+                        enum rotarr_age_failure *failure,
+                        struct rotarr_error *err)
+{
+    struct age_progress counter;
+
+    if (progress == NULL) {
+        return age_stream_decrypt(key, in, out, failure, err);
+    }
+    age_progress_begin(&counter, progress, out, 0,
+                       age_payload_plaintext_size(in));
+    if (age_stream_decrypt(key, in, &counter.sink, failure, err) < 0) {
+        return -1;
+    }
+    age_progress_report(&counter);
+    return 0;
+}
+
 int rotarr_age_decrypt(const struct rotarr_age_identities *ids,
                        const struct rotarr_age_source *in,
                        const struct rotarr_age_sink *out, unsigned flags,
                        enum rotarr_age_failure *failure,
                        struct rotarr_error *err)
+{
+    return rotarr_age_decrypt_with_progress(ids, in, out, flags, NULL,
+                                            failure, err);
+}
+
+int rotarr_age_decrypt_with_progress(
+    const struct rotarr_age_identities *ids,
+    const struct rotarr_age_source *in, const struct rotarr_age_sink *out,
+    unsigned flags, const struct rotarr_progress *progress,
+    enum rotarr_age_failure *failure, struct rotarr_error *err)
 {
     struct age_input *input = malloc(sizeof(*input));
     struct age_header header;
@@ -188,7 +220,7 @@ int rotarr_age_decrypt(const struct rotarr_age_identities *ids,
         goto out;
     }
     age_payload_key(file_key, nonce, payload_key);
-    ret = age_stream_decrypt(payload_key, input, out, &stop, err);
+    ret = read_payload(payload_key, input, out, progress, &stop, err);
     stop = ret == 0 ? ROTARR_AGE_OK : stop;
 
 out:

@@ -72,10 +72,53 @@ out:
     return ret;
 }
 
+static int write_to_output(void *ctx, const void *bytes, size_t len,
+                           struct rotarr_error *err)
+{
+    return age_output_write(ctx, bytes, len, err);
+}
+
+/*
+ * Encrypts the payload to out.  With progress, the sealed chunks pass
+ * first through a binary output whose sink counts them, and then to out,
+ * because out may be armored.
+ */
+static int write_payload(const unsigned char key[AGE_KEY_SIZE],
+                         struct age_input *in, struct age_output *out,
+                         const struct rotarr_progress *progress,
+                         struct rotarr_error *err)
+{
+    struct rotarr_age_sink to_out = { write_to_output, out };
+    struct age_progress counter;
+    struct age_output counted;
+
+    if (progress == NULL) {
+        return age_stream_encrypt(key, in, out, err);
+    }
+    age_progress_begin(&counter, progress, &to_out, 1,
+                       age_input_remaining(in));
+    if (age_output_begin(&counted, &counter.sink, 0, err) < 0 ||
+        age_stream_encrypt(key, in, &counted, err) < 0) {
+        return -1;
+    }
+    age_progress_report(&counter);
+    return 0;
+}
+
 int rotarr_age_encrypt(const struct rotarr_age_recipients *recipients,
                        const struct rotarr_age_source *in,
                        const struct rotarr_age_sink *out, unsigned flags,
                        struct rotarr_error *err)
+{
+    return rotarr_age_encrypt_with_progress(recipients, in, out, flags, NULL,
+                                            err);
+}
+
+int rotarr_age_encrypt_with_progress(
+    const struct rotarr_age_recipients *recipients,
+    const struct rotarr_age_source *in, const struct rotarr_age_sink *out,
+    unsigned flags, const struct rotarr_progress *progress,
+    struct rotarr_error *err)
 {
     unsigned char file_key[AGE_FILE_KEY_SIZE], nonce[AGE_NONCE_SIZE];
     unsigned char payload_key[AGE_KEY_SIZE];
@@ -99,7 +142,7 @@ int rotarr_age_encrypt(const struct rotarr_age_recipients *recipients,
         goto out;
     }
     age_payload_key(file_key, nonce, payload_key);
-    if (age_stream_encrypt(payload_key, input, &output, err) < 0) {
+    if (write_payload(payload_key, input, &output, progress, err) < 0) {
         goto out;
     }
     ret = age_output_finish(&output, err);
