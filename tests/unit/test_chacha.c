@@ -106,7 +106,7 @@ static int use_impl(int impl)
 {
     age_chacha_set_impl((enum age_chacha_impl)impl);
     if (age_chacha_impl_in_use() != (enum age_chacha_impl)impl) {
-        fprintf(stderr, "test_chacha: this CPU has no AVX-512F; the "
+        fprintf(stderr, "test_chacha: the CPU reports no AVX-512F, so the "
                 "AVX-512 run of this test is skipped\n");
         return 0;
     }
