@@ -43,6 +43,7 @@
 #include "rotarr/compat.h"
 #include "rotarr/dotenv.h"
 #include "rotarr/error.h"
+#include "rotarr/progress.h"
 #include "rotarr/stack.h"
 
 /* Findings kept by one scan; later ones are only counted. */
@@ -255,6 +256,18 @@ int rotarr_guard_check_range(struct rotarr_guard *guard, const char *range,
                              struct rotarr_guard_findings *findings,
                              struct rotarr_error *err)
     ROTARR_MUST_CHECK ROTARR_NONNULL(1, 2, 3);
+
+/*
+ * Sets the receiver of progress reports for the scans that follow, or
+ * none when progress is NULL (the struct is copied).  The unit is files:
+ * the blobs that rotarr_guard_check_staged, _check_tree and _check_range
+ * read, a file seen before at the same path not counted.  One report
+ * follows each file.  A range check lists the blobs of every commit
+ * (with 'git diff-tree') before it reports anything.
+ */
+void rotarr_guard_set_progress(struct rotarr_guard *guard,
+                               const struct rotarr_progress *progress)
+    ROTARR_NONNULL(1);
 
 /* Wipes the secrets and frees the guard.  Accepts NULL. */
 void rotarr_guard_free(struct rotarr_guard *guard);

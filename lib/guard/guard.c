@@ -361,6 +361,16 @@ static void free_strings(char **items, size_t count)
     free(items);
 }
 
+void rotarr_guard_set_progress(struct rotarr_guard *guard,
+                               const struct rotarr_progress *progress)
+{
+    if (progress == NULL) {
+        memset(&guard->progress, 0, sizeof(guard->progress));
+        return;
+    }
+    guard->progress = *progress;
+}
+
 void rotarr_guard_free(struct rotarr_guard *guard)
 {
     if (guard == NULL) {

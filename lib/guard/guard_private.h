@@ -105,7 +105,10 @@ struct rotarr_guard {
     size_t origin_count;
     char **env_paths; /* env_file: paths, relative to the working tree */
     size_t env_path_count;
+    struct rotarr_progress progress; /* report is NULL for none */
+    uint64_t files_done, files_total; /* of the current scan */
 };
+
 
 /* A finished child process's output. */
 struct guard_git_result {
