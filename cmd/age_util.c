@@ -361,3 +361,37 @@ int cmd_age_output_finish(struct cmd_age_output *out, int ok,
     }
     return rotarr_age_outfile_commit(file, err);
 }
+
+/* The identities of the stack's encrypted files, loaded on first use. */
+static struct cmd_age_keys stack_keys;
+static int stack_keys_loaded;
+
+static const struct rotarr_age_identities *stack_identities(
+    void *ctx, struct rotarr_error *err)
+{
+    (void)ctx;
+    if (!stack_keys_loaded) {
+        if (cmd_age_keys_load(&stack_keys, NULL, 0, err) < 0) {
+            cmd_age_keys_release(&stack_keys);
+            return NULL;
+        }
+        stack_keys_loaded = 1;
+    }
+    return stack_keys.ids;
+}
+
+static const struct rotarr_age_keyring stack_keyring = {
+    stack_identities,
+    NULL,
+};
+
+const struct rotarr_age_keyring *cmd_stack_keyring(void)
+{
+    return &stack_keyring;
+}
+
+void cmd_stack_keyring_release(void)
+{
+    cmd_age_keys_release(&stack_keys);
+    stack_keys_loaded = 0;
+}

@@ -101,4 +101,14 @@ int cmd_age_output_finish(struct cmd_age_output *out, int ok,
  * rotarr_age_source). */
 void cmd_age_read_file_in_parallel(struct rotarr_age_source *source);
 
+/*
+ * The keyring that stacks and journals use for their age-encrypted files:
+ * the default identity file, else a passphrase from the terminal, loaded
+ * when the first encrypted file is met.
+ */
+const struct rotarr_age_keyring *cmd_stack_keyring(void);
+
+/* Wipes and frees what cmd_stack_keyring loaded. */
+void cmd_stack_keyring_release(void);
+
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "age_util.h"
 #include "cmd.h"
 #include "rotarr/secret.h"
 
@@ -157,5 +158,7 @@ int main(int argc, char **argv)
     argc -= optind;
     optind = 0;
     opterr = 0;
-    return finish_stdout(command->run(argc, argv));
+    status = command->run(argc, argv);
+    cmd_stack_keyring_release();
+    return finish_stdout(status);
 }

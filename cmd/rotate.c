@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "age_util.h"
 #include "cmd.h"
 #include "rotarr/journal.h"
 #include "rotarr/redisrot.h"
@@ -180,7 +181,8 @@ static void print_notices(const struct rotarr_buf *notices)
 static int journal_kind(char *kind, size_t size, struct rotarr_error *err)
 {
     struct rotarr_journal *journal = NULL;
-    int found = rotarr_journal_load(cmd_globals.dir, &journal, err);
+    int found = rotarr_journal_load(cmd_globals.dir, cmd_stack_keyring(),
+                                    &journal, err);
 
     kind[0] = '\0';
     if (found == 1) {

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "age_util.h"
 #include "cmd.h"
 
 struct cmd_globals cmd_globals = { .dir = "." };
@@ -217,6 +218,7 @@ void cmd_stack_options(struct rotarr_stack_options *opts)
     opts->compose_files = cmd_globals.compose_files;
     opts->compose_file_count = cmd_globals.compose_file_count;
     opts->env_file = cmd_globals.env_file;
+    opts->keys = cmd_stack_keyring();
 }
 
 /* Returns the long name of option value opt in longopts. */

@@ -335,6 +335,28 @@ void rotarr_age_set_workers(unsigned count);
  * Buffers and files: what encrypted stacks use.
  */
 
+/*
+ * The source of identities for a stack's encrypted files.  Readers call
+ * get only when they meet an encrypted file.  It returns identities that
+ * stay valid while the keyring does, or NULL with err set.
+ */
+struct rotarr_age_keyring {
+    const struct rotarr_age_identities *(*get)(void *ctx,
+                                               struct rotarr_error *err);
+    void *ctx;
+};
+
+/*
+ * Decrypts the len bytes of the age file at bytes, read from name (used
+ * in messages), with the identities of keys, or fails with ROTARR_EDECRYPT
+ * naming name when keys is NULL.  Returns a new secret, or NULL with err
+ * set.
+ */
+struct rotarr_secret *rotarr_age_keyring_decrypt(
+    const struct rotarr_age_keyring *keys, const char *name,
+    const void *bytes, size_t len, struct rotarr_error *err)
+    ROTARR_MUST_CHECK;
+
 /* Returns 1 when the len bytes at bytes start like an age file, binary
  * or armored (after leading whitespace), and 0 otherwise. */
 int rotarr_age_is_encrypted(const void *bytes, size_t len);

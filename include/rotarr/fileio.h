@@ -24,6 +24,14 @@ enum {
     ROTARR_READ_UTF8 = 1 << 0, /* reject text that is not UTF-8 or has NUL */
 };
 
+/*
+ * Returns 0 when the len bytes at bytes are UTF-8 text with no NUL, as
+ * ROTARR_READ_UTF8 requires, or -1 with err set (ROTARR_EFILE) naming
+ * path and the line of the first bad byte.
+ */
+int rotarr_text_check(const char *path, const char *bytes, size_t len,
+                      struct rotarr_error *err);
+
 /* Flags of rotarr_file_replace. */
 enum {
     ROTARR_REPLACE_SECRET = 1 << 0, /* the new mode is old_mode & 0600 */

@@ -27,6 +27,7 @@
 
 #include <stddef.h>
 
+#include "rotarr/age.h"
 #include "rotarr/compat.h"
 #include "rotarr/error.h"
 #include "rotarr/secret.h"
@@ -174,25 +175,40 @@ struct rotarr_journal *rotarr_journal_decode(const char *text, size_t len,
  * Writes STACKDIR/.rotarr/journal atomically: a new 0600 temporary file
  * (O_EXCL, O_NOFOLLOW) in the same folder, fsync, rename over the
  * journal, fsync of the folder.  The folder is created as for
- * rotarr_state_dir_open.  Returns 0, or -1 with ROTARR_EFILE; on failure
- * the previous journal, if any, is left as it was.
- * NEEDSWORK: the design encrypts the journal to the age recipients of an
- * encrypted env file; this writes plaintext (mode 0600) in every case.
+ * rotarr_state_dir_open.  An encrypted journal is written as an age file
+ * for the recipients in STACKDIR/ROTARR_AGE_RECIPIENTS_FILE.  Returns 0,
+ * or -1 with ROTARR_EFILE; on failure the previous journal, if any, is
+ * left as it was.
  */
 int rotarr_journal_save(const struct rotarr_journal *j, const char *stackdir,
                         struct rotarr_error *err)
     ROTARR_NONNULL(1, 2) ROTARR_MUST_CHECK;
 
 /*
+ * Makes rotarr_journal_save write j encrypted (encrypted set) or as
+ * plain text.  A stack whose env file is age-encrypted keeps its journal
+ * encrypted too, because the journal contains the same passwords.
+ */
+void rotarr_journal_set_encrypted(struct rotarr_journal *j, int encrypted)
+    ROTARR_NONNULL(1);
+
+/* Returns 1 when j is saved encrypted: set so, or read from an age file. */
+int rotarr_journal_encrypted(const struct rotarr_journal *j)
+    ROTARR_NONNULL(1);
+
+/*
  * Reads STACKDIR/.rotarr/journal.  Returns 1 with *out set to a new
  * journal, or 0 when there is no journal.  Returns -1 with ROTARR_EFILE
  * when the file cannot be read or fails to decode, and also when it is
  * not a regular file owned by us, is open to group or others, or is
- * larger than ROTARR_JOURNAL_FILE_MAX.
+ * larger than ROTARR_JOURNAL_FILE_MAX.  An age-encrypted journal is
+ * decrypted with keys; without keys, or when that fails, the code is
+ * ROTARR_EDECRYPT.
  */
-int rotarr_journal_load(const char *stackdir, struct rotarr_journal **out,
-                        struct rotarr_error *err)
-    ROTARR_NONNULL(1, 2) ROTARR_MUST_CHECK;
+int rotarr_journal_load(const char *stackdir,
+                        const struct rotarr_age_keyring *keys,
+                        struct rotarr_journal **out, struct rotarr_error *err)
+    ROTARR_NONNULL(1, 3) ROTARR_MUST_CHECK;
 
 /*
  * Deletes STACKDIR/.rotarr/journal and fsyncs the folder.  A missing

@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 
+#include "rotarr/age.h"
 #include "rotarr/appconfig.h"
 #include "rotarr/buf.h"
 #include "rotarr/compose.h"
@@ -36,6 +37,10 @@ struct rotarr_stack_options {
      * read shared state. */
     rotarr_lookup_fn shell_lookup;
     void *shell_ctx;
+    /* Identities for an age-encrypted env file; NULL makes such a file
+     * an error (ROTARR_EDECRYPT).  Kept by the stack: it must outlive
+     * the stack. */
+    const struct rotarr_age_keyring *keys;
 };
 
 enum rotarr_stack_file_kind {
@@ -58,6 +63,11 @@ struct rotarr_stack_file {
     const struct rotarr_ydoc *yaml;  /* ROTARR_STACK_FILE_COMPOSE */
     const struct rotarr_appconfig *app; /* ROTARR_STACK_FILE_APPCONFIG */
     size_t service; /* APPCONFIG: index of the service that mounts it */
+    /* ENV: set when the file on disk is age-encrypted, and armored when
+     * it is armored.  bytes is then the plaintext, which writes encrypt
+     * again to the recipients in ROTARR_AGE_RECIPIENTS_FILE. */
+    int encrypted;
+    int armored;
 };
 
 enum rotarr_service_kind {
@@ -110,7 +120,10 @@ struct rotarr_occurrences {
 /*
  * Loads the stack described by opts.  Errors name the file, and the line
  * and column for parse errors: ROTARR_EFILE for anything unreadable,
- * invalid, over 16 MiB or a symlink leaving the stack directory.
+ * invalid, over 16 MiB or a symlink leaving the stack directory.  Without
+ * opts->env_file, the project env file is DIR/.env, or DIR/.env.age when
+ * only that exists.  An env file that is an age file is decrypted in
+ * memory with opts->keys (ROTARR_EDECRYPT when that fails).
  */
 struct rotarr_stack *rotarr_stack_load(const struct rotarr_stack_options *opts,
                                        struct rotarr_error *err);
@@ -125,6 +138,36 @@ rotarr_stack_compose(const struct rotarr_stack *stack);
 size_t rotarr_stack_file_count(const struct rotarr_stack *stack);
 const struct rotarr_stack_file *
 rotarr_stack_file(const struct rotarr_stack *stack, size_t i);
+
+/* Returns the keyring of the options the stack was loaded with. */
+const struct rotarr_age_keyring *
+rotarr_stack_keys(const struct rotarr_stack *stack);
+
+/* Returns 1 when one of the stack's env files is age-encrypted. */
+int rotarr_stack_encrypted(const struct rotarr_stack *stack);
+
+/*
+ * Checks, before anything changes, that every encrypted file of the
+ * stack can be written back: the recipients file
+ * DIR/ROTARR_AGE_RECIPIENTS_FILE exists and lists valid recipients.
+ * Returns 0, or -1 with err set (ROTARR_EFILE) saying what to create.
+ */
+int rotarr_stack_check_recipients(const struct rotarr_stack *stack,
+                                  struct rotarr_error *err);
+
+/*
+ * Replaces the file at index with the len bytes at bytes, as
+ * rotarr_file_replace does with flags, below the stack directory.  An
+ * encrypted file is encrypted again first, to the recipients in
+ * DIR/ROTARR_AGE_RECIPIENTS_FILE, armored if it was, and keeps its mode
+ * whatever the flags.  old_mode and new_mode are as for
+ * rotarr_file_replace.
+ */
+int rotarr_stack_replace_file(const struct rotarr_stack *stack, size_t index,
+                              const void *bytes, size_t len, unsigned flags,
+                              unsigned *old_mode, unsigned *new_mode,
+                              struct rotarr_error *err)
+    ROTARR_MUST_CHECK;
 
 /* Returns the project env file, or NULL when the stack has none. */
 const struct rotarr_stack_file *

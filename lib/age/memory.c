@@ -216,3 +216,37 @@ out:
     rotarr_age_recipients_free(recipients);
     return ret;
 }
+
+struct rotarr_secret *rotarr_age_keyring_decrypt(
+    const struct rotarr_age_keyring *keys, const char *name,
+    const void *bytes, size_t len, struct rotarr_error *err)
+{
+    const struct rotarr_age_identities *ids;
+    enum rotarr_age_failure failure = ROTARR_AGE_OK;
+    struct rotarr_secret *plain;
+
+    if (keys == NULL) {
+        rotarr_error_set(err, ROTARR_EDECRYPT, "'%s' is age-encrypted and "
+                         "no identity was given to decrypt it", name);
+        return NULL;
+    }
+    ids = keys->get(keys->ctx, err);
+    if (ids == NULL) {
+        rotarr_error_prefix(err, "cannot decrypt '%s'", name);
+        return NULL;
+    }
+    plain = rotarr_age_decrypt_buf(ids, bytes, len, &failure, err);
+    if (plain != NULL) {
+        return plain;
+    }
+    if (failure == ROTARR_AGE_FAIL_NO_MATCH &&
+        rotarr_age_identities_count(ids) == 0 &&
+        rotarr_age_uses_passphrase(bytes, len) == 0) {
+        rotarr_error_set(err, ROTARR_EDECRYPT, "no identity to decrypt "
+                         "with; rotarr reads the keys in the file that "
+                         "SOPS_AGE_KEY_FILE names, else in "
+                         "~/.config/sops/age/keys.txt");
+    }
+    rotarr_error_prefix(err, "cannot decrypt '%s'", name);
+    return NULL;
+}

@@ -150,7 +150,7 @@ static size_t utf8_invalid_at(const unsigned char *s, size_t len)
     return len;
 }
 
-static int check_utf8(const char *path, const char *bytes, size_t len,
+int rotarr_text_check(const char *path, const char *bytes, size_t len,
                       struct rotarr_error *err)
 {
     size_t bad = utf8_invalid_at((const unsigned char *)bytes, len);
@@ -207,7 +207,8 @@ int rotarr_file_read(const char *path, unsigned flags, char **bytes,
     if (read_all(fd, path, &buf, &used, (size_t)st.st_size + 2, err) < 0) {
         goto out;
     }
-    if ((flags & ROTARR_READ_UTF8) && check_utf8(path, buf, used, err) < 0) {
+    if ((flags & ROTARR_READ_UTF8) &&
+        rotarr_text_check(path, buf, used, err) < 0) {
         goto out;
     }
     *bytes = buf;

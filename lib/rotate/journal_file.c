@@ -9,7 +9,9 @@
 
 #include <sodium.h>
 
+#include "rotarr/age.h"
 #include "rotarr/journal.h"
+#include "journal_private.h"
 
 #define JOURNAL_NAME "journal"
 
@@ -135,11 +137,51 @@ out:
     return ret;
 }
 
+/* Encrypts text to the stack's recipients and stores the age file in
+ * out. */
+static int seal(const char *stackdir, const struct rotarr_secret *text,
+                struct rotarr_buf *out, struct rotarr_error *err)
+{
+    struct rotarr_age_recipients *recipients;
+    char path[PATH_TEXT_MAX];
+    int n, ret = -1;
+
+    n = snprintf(path, sizeof(path), "%s/" ROTARR_AGE_RECIPIENTS_FILE,
+                 stackdir);
+    if (n < 0 || (size_t)n >= sizeof(path)) {
+        return rotarr_error_set(err, ROTARR_EFILE,
+                                "stack directory path '%.64s...' is too "
+                                "long", stackdir);
+    }
+    recipients = rotarr_age_recipients_new(err);
+    if (recipients != NULL &&
+        rotarr_age_recipients_add_file(recipients, path, err) == 0) {
+        ret = rotarr_age_encrypt_buf(recipients, rotarr_secret_data(text),
+                                     rotarr_secret_len(text), 0, out, err);
+    }
+    rotarr_age_recipients_free(recipients);
+    if (ret < 0) {
+        rotarr_error_prefix(err, "cannot encrypt the journal");
+    }
+    return ret;
+}
+
+void rotarr_journal_set_encrypted(struct rotarr_journal *j, int encrypted)
+{
+    j->encrypted = encrypted != 0;
+}
+
+int rotarr_journal_encrypted(const struct rotarr_journal *j)
+{
+    return j->encrypted;
+}
+
 int rotarr_journal_save(const struct rotarr_journal *j, const char *stackdir,
                         struct rotarr_error *err)
 {
     char path[PATH_TEXT_MAX];
     struct rotarr_secret *text = NULL;
+    struct rotarr_buf sealed = ROTARR_BUF_INIT;
     int dir = -1;
     int ret = -1;
 
@@ -151,16 +193,20 @@ int rotarr_journal_save(const struct rotarr_journal *j, const char *stackdir,
         goto out;
     }
     dir = rotarr_state_dir_open(stackdir, 1, err);
-    if (dir < 0) {
+    if (dir < 0 ||
+        (j->encrypted && seal(stackdir, text, &sealed, err) < 0)) {
         goto out;
     }
-    ret = write_atomic(dir, rotarr_secret_data(text), rotarr_secret_len(text),
-                       path, err);
+    ret = j->encrypted
+              ? write_atomic(dir, sealed.data, sealed.len, path, err)
+              : write_atomic(dir, rotarr_secret_data(text),
+                             rotarr_secret_len(text), path, err);
 
 out:
     if (dir >= 0) {
         close(dir);
     }
+    rotarr_buf_release(&sealed);
     rotarr_secret_free(text);
     return ret;
 }
@@ -222,11 +268,14 @@ static int open_journal(int dir, const char *path, struct rotarr_error *err)
     return fd;
 }
 
-/* Reads and decodes the open journal fd. */
-static struct rotarr_journal *read_journal(int fd, const char *path,
-                                           struct rotarr_error *err)
+/* Reads and decodes the open journal fd, an age file opened with keys
+ * or plain text. */
+static struct rotarr_journal *
+read_journal(int fd, const char *path, const struct rotarr_age_keyring *keys,
+             struct rotarr_error *err)
 {
     struct rotarr_secret *text = NULL;
+    struct rotarr_secret *plain = NULL;
     struct rotarr_journal *j = NULL;
     size_t size = 0;
 
@@ -242,15 +291,31 @@ static struct rotarr_journal *read_journal(int fd, const char *path,
                          strerror(errno));
         goto out;
     }
+    if (rotarr_age_is_encrypted(rotarr_secret_data(text), size)) {
+        plain = rotarr_age_keyring_decrypt(keys, path,
+                                           rotarr_secret_data(text), size,
+                                           err);
+        if (plain == NULL) {
+            goto out;
+        }
+        j = rotarr_journal_decode(rotarr_secret_data(plain),
+                                  rotarr_secret_len(plain), path, err);
+        if (j != NULL) {
+            j->encrypted = 1;
+        }
+        goto out;
+    }
     j = rotarr_journal_decode(rotarr_secret_data(text), size, path, err);
 
 out:
+    rotarr_secret_free(plain);
     rotarr_secret_free(text);
     return j;
 }
 
-int rotarr_journal_load(const char *stackdir, struct rotarr_journal **out,
-                        struct rotarr_error *err)
+int rotarr_journal_load(const char *stackdir,
+                        const struct rotarr_age_keyring *keys,
+                        struct rotarr_journal **out, struct rotarr_error *err)
 {
     char path[PATH_TEXT_MAX];
     int dir;
@@ -269,7 +334,7 @@ int rotarr_journal_load(const char *stackdir, struct rotarr_journal **out,
     if (fd < 0) {
         return fd == -2 ? 0 : -1;
     }
-    *out = read_journal(fd, path, err);
+    *out = read_journal(fd, path, keys, err);
     close(fd);
     return *out != NULL ? 1 : -1;
 }

@@ -26,6 +26,7 @@ struct rotarr_journal {
     size_t nfields;
     struct journal_secret secrets[ROTARR_JOURNAL_SECRETS_MAX];
     size_t nsecrets;
+    int encrypted; /* saved as an age file (rotarr_journal_set_encrypted) */
 };
 
 /* Returns 1 when the len bytes at key follow the key rules. */

@@ -134,7 +134,7 @@ static int choose_next(const struct rotarr_pgrot_request *req,
 
 static struct rotarr_journal *
 write_pending(const char *dir, const struct rotarr_pgrot_plan *plan,
-              struct rotarr_error *err)
+              int encrypted, struct rotarr_error *err)
 {
     struct rotarr_journal *journal;
     char port[16];
@@ -157,6 +157,7 @@ write_pending(const char *dir, const struct rotarr_pgrot_plan *plan,
         goto fail;
     }
     rotarr_journal_set_step(journal, ROTARR_STEP_PENDING);
+    rotarr_journal_set_encrypted(journal, encrypted);
     if (rotarr_journal_save(journal, dir, err) < 0) {
         goto fail;
     }
@@ -314,11 +315,14 @@ int rotarr_pgrot_run(const struct rotarr_stack *stack,
         ret = collect_restart(stack, plan, err);
         goto out;
     }
+    if (rotarr_stack_check_recipients(stack, err) < 0) {
+        goto out;
+    }
     lock = rotarr_lock_acquire(dir, err);
     if (lock == NULL) {
         goto out;
     }
-    found = rotarr_journal_load(dir, &journal, err);
+    found = rotarr_journal_load(dir, rotarr_stack_keys(stack), &journal, err);
     if (found != 0) {
         if (found == 1) {
             rotarr_error_set(err, ROTARR_EPARTIAL,
@@ -334,7 +338,7 @@ int rotarr_pgrot_run(const struct rotarr_stack *stack,
         goto out;
     }
     step_done(plan, ROTARR_PGROT_TIME_CONNECT);
-    journal = write_pending(dir, plan, err);
+    journal = write_pending(dir, plan, rotarr_stack_encrypted(stack), err);
     if (journal == NULL) {
         goto out;
     }
@@ -529,7 +533,7 @@ int rotarr_pgrot_resume(const struct rotarr_stack_options *opts,
     if (lock == NULL) {
         return -1;
     }
-    ret = rotarr_journal_load(dir, &journal, err);
+    ret = rotarr_journal_load(dir, opts->keys, &journal, err);
     if (ret <= 0) {
         goto out;
     }

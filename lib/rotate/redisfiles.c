@@ -422,6 +422,7 @@ static int write_one(const struct rotarr_stack *stack,
 {
     unsigned old_mode;
     unsigned new_mode;
+    unsigned flags;
 
     if (file->edits.count == 0) {
         return 0;
@@ -430,10 +431,14 @@ static int write_one(const struct rotarr_stack *stack,
         return rotarr_file_create_secret(file->path, file->bytes.data,
                                          file->bytes.len, err);
     }
-    if (rotarr_file_replace(rotarr_stack_dir(stack), file->path,
-                            file->bytes.data, file->bytes.len,
-                            file->secret ? ROTARR_REPLACE_SECRET : 0,
-                            &old_mode, &new_mode, err) < 0) {
+    flags = file->secret ? ROTARR_REPLACE_SECRET : 0;
+    if (file->stack_file != ROTARR_REDIS_NOT_IN_STACK
+            ? rotarr_stack_replace_file(stack, file->stack_file,
+                                        file->bytes.data, file->bytes.len,
+                                        flags, &old_mode, &new_mode, err) < 0
+            : rotarr_file_replace(rotarr_stack_dir(stack), file->path,
+                                  file->bytes.data, file->bytes.len, flags,
+                                  &old_mode, &new_mode, err) < 0) {
         return -1;
     }
     if (old_mode != new_mode) {

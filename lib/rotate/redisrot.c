@@ -173,7 +173,8 @@ static int choose_change(const struct rotarr_redisrot_request *req,
 
 static struct rotarr_journal *
 write_pending(const char *dir, const struct rotarr_redisrot_plan *plan,
-              const struct live_server *live, struct rotarr_error *err)
+              const struct live_server *live, int encrypted,
+              struct rotarr_error *err)
 {
     struct rotarr_journal *journal = rotarr_journal_new("redis", err);
     char port[16];
@@ -197,6 +198,7 @@ write_pending(const char *dir, const struct rotarr_redisrot_plan *plan,
         return NULL;
     }
     rotarr_journal_set_step(journal, ROTARR_STEP_PENDING);
+    rotarr_journal_set_encrypted(journal, encrypted);
     if (rotarr_journal_save(journal, dir, err) < 0) {
         rotarr_journal_free(journal);
         return NULL;
@@ -366,7 +368,8 @@ static int run_locked(const struct rotarr_stack *stack,
     if (!has_changes(plan) && live->change == LIVE_NONE) {
         return 0;
     }
-    journal = write_pending(dir, plan, live, err);
+    journal = write_pending(dir, plan, live, rotarr_stack_encrypted(stack),
+                            err);
     if (journal == NULL) {
         return -1;
     }
@@ -413,11 +416,14 @@ int rotarr_redisrot_run(const struct rotarr_stack *stack,
     if (req->dry_run) {
         return 0;
     }
+    if (rotarr_stack_check_recipients(stack, err) < 0) {
+        return -1;
+    }
     lock = rotarr_lock_acquire(dir, err);
     if (lock == NULL) {
         return -1;
     }
-    found = rotarr_journal_load(dir, &journal, err);
+    found = rotarr_journal_load(dir, rotarr_stack_keys(stack), &journal, err);
     if (found != 0) {
         if (found == 1) {
             rotarr_error_set(err, ROTARR_EPARTIAL,
@@ -601,7 +607,7 @@ int rotarr_redisrot_resume(const struct rotarr_stack_options *opts,
     if (lock == NULL) {
         return -1;
     }
-    ret = rotarr_journal_load(dir, &journal, err);
+    ret = rotarr_journal_load(dir, opts->keys, &journal, err);
     if (ret <= 0 || strcmp(rotarr_journal_kind(journal), "redis") != 0) {
         ret = ret < 0 ? -1 : 0;
         goto out;

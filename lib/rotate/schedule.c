@@ -261,10 +261,12 @@ static int set_due(const char *dir, struct rotarr_schedule *schedule,
     return 0;
 }
 
-static void note_journal(const char *dir, struct rotarr_schedule *schedule)
+static void note_journal(const struct rotarr_stack *stack,
+                         struct rotarr_schedule *schedule)
 {
     struct rotarr_journal *journal = NULL;
-    int found = rotarr_journal_load(dir, &journal, NULL);
+    int found = rotarr_journal_load(rotarr_stack_dir(stack),
+                                    rotarr_stack_keys(stack), &journal, NULL);
 
     /* A journal that cannot be read is still pending work. */
     schedule->journal_pending = found != 0;
@@ -292,7 +294,7 @@ int rotarr_schedule_load(const struct rotarr_stack *stack, unsigned only,
             return -1;
         }
     }
-    note_journal(dir, schedule);
+    note_journal(stack, schedule);
     return 0;
 }
 

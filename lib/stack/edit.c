@@ -582,13 +582,14 @@ int rotarr_stack_write_edits(const struct rotarr_stack *stack,
 
     for (i = 0; i < edits->count; i++) {
         file = rotarr_stack_file(stack, edits->items[i].file);
-        if (rotarr_file_replace(stack->dir, file->path,
-                                edits->items[i].bytes.data,
-                                edits->items[i].bytes.len,
-                                file->kind == ROTARR_STACK_FILE_APPCONFIG
-                                    ? 0
-                                    : ROTARR_REPLACE_SECRET,
-                                &old_mode, &new_mode, err) < 0) {
+        if (rotarr_stack_replace_file(stack, edits->items[i].file,
+                                      edits->items[i].bytes.data,
+                                      edits->items[i].bytes.len,
+                                      file->kind ==
+                                              ROTARR_STACK_FILE_APPCONFIG
+                                          ? 0
+                                          : ROTARR_REPLACE_SECRET,
+                                      &old_mode, &new_mode, err) < 0) {
             return -1;
         }
         if (notice != NULL && old_mode != new_mode) {

@@ -206,6 +206,44 @@ static int warn_env_entries(struct rotarr_stack *stack,
 }
 
 /*
+ * Reads the env file at path into *text, decrypted when it is an age file
+ * (then *encrypted is set, and *armored for the armored form), and
+ * checks that the text is UTF-8 with no NUL.  Returns 0, or -1.
+ */
+static int read_env_text(const struct rotarr_stack *stack, const char *path,
+                         const char *display, struct rotarr_secret **text,
+                         int *encrypted, int *armored,
+                         struct rotarr_error *err)
+{
+    char *bytes = NULL;
+    size_t len = 0;
+
+    if (rotarr_file_read(path, 0, &bytes, &len, err) < 0) {
+        return -1;
+    }
+    *encrypted = rotarr_age_is_encrypted(bytes, len);
+    *armored = *encrypted && bytes[strspn(bytes, " \t\r\n")] == '-';
+    if (*encrypted) {
+        *text = rotarr_age_keyring_decrypt(stack->keys, display, bytes, len,
+                                           err);
+    } else {
+        *text = rotarr_secret_new(bytes, len, err);
+    }
+    sodium_memzero(bytes, len);
+    free(bytes);
+    if (*text == NULL) {
+        return -1;
+    }
+    if (rotarr_text_check(display, rotarr_secret_data(*text),
+                          rotarr_secret_len(*text), err) < 0) {
+        rotarr_secret_free(*text);
+        *text = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+/*
  * Reads and parses one env file.  lookup resolves ${VAR} inside it.
  * Returns the file's index, or -1.
  */
@@ -215,34 +253,37 @@ long stack_load_env_file(struct rotarr_stack *stack, const char *path,
 {
     struct rotarr_stack_file *file;
     struct rotarr_dotenv *env;
+    struct rotarr_secret *text = NULL;
     long loaded;
-    char *bytes = NULL;
-    size_t len = 0;
+    int encrypted, armored;
 
     loaded = find_loaded(stack, path);
     if (loaded >= 0) {
         return stack->files[loaded].kind == ROTARR_STACK_FILE_ENV ? loaded
                                                                   : -1;
     }
-    if (rotarr_path_check_inside(stack->dir, path, err) < 0 ||
-        rotarr_file_read(path, ROTARR_READ_UTF8, &bytes, &len, err) < 0) {
+    if (rotarr_path_check_inside(stack->dir, path, err) < 0) {
         return -1;
     }
     file = add_file(stack, ROTARR_STACK_FILE_ENV, path, err);
-    if (file == NULL) {
-        free(bytes);
+    if (file == NULL ||
+        read_env_text(stack, path, file->display, &text, &encrypted,
+                      &armored, err) < 0) {
         return -1;
     }
-    env = rotarr_dotenv_parse(file->display, bytes, len, lookup, ctx, NULL,
+    env = rotarr_dotenv_parse(file->display, rotarr_secret_data(text),
+                              rotarr_secret_len(text), lookup, ctx, NULL,
                               err);
-    sodium_memzero(bytes, len);
-    free(bytes);
+    rotarr_secret_free(text);
     if (env == NULL) {
         return -1;
     }
     file->env = env;
+    file->encrypted = encrypted;
+    file->armored = armored;
     file->bytes = rotarr_dotenv_bytes(env, &file->len);
-    if (warn_readable(stack, path, file->display, err) < 0 ||
+    if ((!encrypted &&
+         warn_readable(stack, path, file->display, err) < 0) ||
         warn_env_entries(stack, env, file->display, err) < 0) {
         return -1;
     }
@@ -272,20 +313,62 @@ static int warn_shell_overrides(struct rotarr_stack *stack,
     return 0;
 }
 
-static int load_project_env(struct rotarr_stack *stack, const char *env_file,
+/*
+ * Chooses the default project env file: DIR/.env, or DIR/.env.age when
+ * only that exists.  *path is DIR/.env on entry and the choice on
+ * return (freed and NULL when there is none).  Returns 1 when there is
+ * one, 0 when there is none, or -1 with *path unchanged.
+ */
+static int pick_default_env(struct rotarr_stack *stack, char **path,
                             struct rotarr_error *err)
 {
     struct stat st;
+    char *sealed;
+    int has_plain, has_sealed;
+
+    sealed = stack_join(stack->dir, ".env.age", err);
+    if (sealed == NULL) {
+        return -1;
+    }
+    has_plain = lstat(*path, &st) == 0;
+    has_sealed = lstat(sealed, &st) == 0;
+    if (has_plain && has_sealed &&
+        stack_add_warning(stack, err,
+                          "both '.env' and '.env.age' exist; rotarr reads "
+                          "and rewrites '.env' only, so delete the one "
+                          "that is out of date") < 0) {
+        free(sealed);
+        return -1;
+    }
+    if (has_plain) {
+        free(sealed);
+        return 1;
+    }
+    free(*path);
+    *path = has_sealed ? sealed : NULL;
+    if (!has_sealed) {
+        free(sealed);
+    }
+    return has_sealed;
+}
+
+static int load_project_env(struct rotarr_stack *stack, const char *env_file,
+                            struct rotarr_error *err)
+{
     char *path;
     long index;
+    int found;
 
     path = stack_join(stack->dir, env_file != NULL ? env_file : ".env", err);
     if (path == NULL) {
         return -1;
     }
-    if (env_file == NULL && lstat(path, &st) != 0) {
-        free(path);
-        return 0;
+    if (env_file == NULL) {
+        found = pick_default_env(stack, &path, err);
+        if (found <= 0) {
+            free(path);
+            return found;
+        }
     }
     index = stack_load_env_file(stack, path, stack->shell_lookup,
                                 stack->shell_ctx, err);
@@ -332,6 +415,7 @@ struct rotarr_stack *rotarr_stack_load(const struct rotarr_stack_options *opts,
     stack->shell_lookup =
         opts->shell_lookup != NULL ? opts->shell_lookup : getenv_lookup;
     stack->shell_ctx = opts->shell_ctx;
+    stack->keys = opts->keys;
     stack->project_env_file = (size_t)-1;
     if (stack->dir == NULL) {
         rotarr_error_set(err, ROTARR_EFILE, "out of memory");

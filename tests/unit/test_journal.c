@@ -11,6 +11,7 @@
 
 #include <check.h>
 
+#include "rotarr/age.h"
 #include "rotarr/journal.h"
 #include "rotarr/secret.h"
 
@@ -121,7 +122,7 @@ static struct rotarr_journal *load_ok(void)
     struct rotarr_error err = ROTARR_ERROR_INIT;
     struct rotarr_journal *j = NULL;
 
-    ck_assert_msg(rotarr_journal_load(stackdir, &j, &err) == 1, "%s",
+    ck_assert_msg(rotarr_journal_load(stackdir, NULL, &j, &err) == 1, "%s",
                   err.msg);
     ck_assert_ptr_nonnull(j);
     return j;
@@ -132,7 +133,7 @@ static void load_fails(struct rotarr_error *err)
 {
     struct rotarr_journal *j = NULL;
 
-    ck_assert_int_eq(rotarr_journal_load(stackdir, &j, err), -1);
+    ck_assert_int_eq(rotarr_journal_load(stackdir, NULL, &j, err), -1);
     ck_assert_ptr_null(j);
     ck_assert_int_eq(err->code, ROTARR_EFILE);
 }
@@ -162,6 +163,147 @@ static void write_file(const char *path, const char *bytes, size_t len)
     ck_assert_int_eq(write(fd, bytes, len), (ssize_t)len);
     ck_assert_int_eq(close(fd), 0);
 }
+
+/*
+ * Encrypted journals.  A keyring over one identity; make_key writes the
+ * identity's recipient to STACKDIR/.rotarr/recipients when asked, and
+ * returns identities holding the key.
+ */
+static const struct rotarr_age_identities *
+fixed_identities(void *ctx, struct rotarr_error *err)
+{
+    (void)err;
+    return ctx;
+}
+
+static struct rotarr_age_identities *make_key(int write_recipients)
+{
+    struct rotarr_error err = ROTARR_ERROR_INIT;
+    struct rotarr_age_identities *ids = rotarr_age_identities_new(&err);
+    char recipient[ROTARR_AGE_RECIPIENT_SIZE];
+    char path[400];
+    struct rotarr_secret *key = rotarr_age_keygen(0, recipient, &err);
+    FILE *f;
+
+    ck_assert_ptr_nonnull(ids);
+    ck_assert_msg(key != NULL, "%s", err.msg);
+    ck_assert_int_eq(rotarr_age_identities_add_text(
+                         ids, rotarr_secret_data(key), rotarr_secret_len(key),
+                         "key", &err),
+                     0);
+    rotarr_secret_free(key);
+    if (write_recipients) {
+        snprintf(path, sizeof(path), "%s/.rotarr", stackdir);
+        ck_assert_int_eq(mkdir(path, 0700), 0);
+        snprintf(path, sizeof(path), "%s/.rotarr/recipients", stackdir);
+        f = fopen(path, "w");
+        ck_assert_ptr_nonnull(f);
+        fprintf(f, "%s\n", recipient);
+        ck_assert_int_eq(fclose(f), 0);
+    }
+    return ids;
+}
+
+static int save_encrypted_sample(struct rotarr_error *err)
+{
+    struct rotarr_journal *j = sample_journal();
+    int ret;
+
+    rotarr_journal_set_encrypted(j, 1);
+    ret = rotarr_journal_save(j, stackdir, err);
+    rotarr_journal_free(j);
+    return ret;
+}
+
+START_TEST(test_journal__encrypted_round_trip)
+{
+    struct rotarr_error err = ROTARR_ERROR_INIT;
+    struct rotarr_age_identities *ids = make_key(1);
+    struct rotarr_age_keyring keys = { fixed_identities, ids };
+    struct rotarr_journal *j = NULL;
+    char *bytes;
+    size_t len;
+
+    ck_assert_msg(save_encrypted_sample(&err) == 0, "%s", err.msg);
+    bytes = read_file(journal_path, &len);
+    ck_assert_int_eq(rotarr_age_is_encrypted(bytes, len), 1);
+    ck_assert_ptr_null(memmem(bytes, len, "app%20user", 10));
+    ck_assert_ptr_null(memmem(bytes, len, " old pass", 9));
+    free(bytes);
+    ck_assert_msg(rotarr_journal_load(stackdir, &keys, &j, &err) == 1, "%s",
+                  err.msg);
+    ck_assert_int_eq(rotarr_journal_encrypted(j), 1);
+    ck_assert_str_eq(rotarr_journal_get(j, "role"), "app user");
+    ck_assert_mem_eq(rotarr_secret_data(rotarr_journal_secret(j, "old")),
+                     " old pass\n", 10);
+    rotarr_journal_free(j);
+    rotarr_age_identities_free(ids);
+}
+END_TEST
+
+/* Twin: a journal not marked encrypted is plain text. */
+START_TEST(test_journal__unmarked_journal_is_plain_text)
+{
+    struct rotarr_age_identities *ids = make_key(1);
+    struct rotarr_journal *j;
+    char *bytes;
+    size_t len;
+
+    save_sample();
+    bytes = read_file(journal_path, &len);
+    ck_assert_int_eq(rotarr_age_is_encrypted(bytes, len), 0);
+    ck_assert_ptr_nonnull(memmem(bytes, len, "app%20user", 10));
+    free(bytes);
+    j = load_ok();
+    ck_assert_int_eq(rotarr_journal_encrypted(j), 0);
+    rotarr_journal_free(j);
+    rotarr_age_identities_free(ids);
+}
+END_TEST
+
+START_TEST(test_journal__encrypted_needs_keys)
+{
+    struct rotarr_error err = ROTARR_ERROR_INIT;
+    struct rotarr_age_identities *ids = make_key(1);
+    struct rotarr_journal *j = NULL;
+
+    ck_assert_msg(save_encrypted_sample(&err) == 0, "%s", err.msg);
+    ck_assert_int_eq(rotarr_journal_load(stackdir, NULL, &j, &err), -1);
+    ck_assert_ptr_null(j);
+    ck_assert_int_eq(err.code, ROTARR_EDECRYPT);
+    ck_assert_ptr_nonnull(strstr(err.msg, "journal"));
+    rotarr_age_identities_free(ids);
+}
+END_TEST
+
+START_TEST(test_journal__encrypted_rejects_other_key)
+{
+    struct rotarr_error err = ROTARR_ERROR_INIT;
+    struct rotarr_age_identities *ids = make_key(1);
+    struct rotarr_age_identities *other = make_key(0);
+    struct rotarr_age_keyring keys = { fixed_identities, other };
+    struct rotarr_journal *j = NULL;
+
+    ck_assert_msg(save_encrypted_sample(&err) == 0, "%s", err.msg);
+    ck_assert_int_eq(rotarr_journal_load(stackdir, &keys, &j, &err), -1);
+    ck_assert_ptr_null(j);
+    ck_assert_int_eq(err.code, ROTARR_EDECRYPT);
+    rotarr_age_identities_free(ids);
+    rotarr_age_identities_free(other);
+}
+END_TEST
+
+/* Without a recipients file nothing is written, not even plain text. */
+START_TEST(test_journal__encrypted_save_needs_recipients)
+{
+    struct rotarr_error err = ROTARR_ERROR_INIT;
+    struct stat st;
+
+    ck_assert_int_eq(save_encrypted_sample(&err), -1);
+    ck_assert_ptr_nonnull(strstr(err.msg, "recipients"));
+    ck_assert_int_ne(stat(journal_path, &st), 0);
+}
+END_TEST
 
 START_TEST(test_journal__round_trip_keeps_fields)
 {
@@ -431,11 +573,11 @@ START_TEST(test_journal__load_without_journal_returns_0)
     struct rotarr_journal *j = NULL;
     char dir[300];
 
-    ck_assert_int_eq(rotarr_journal_load(stackdir, &j, &err), 0);
+    ck_assert_int_eq(rotarr_journal_load(stackdir, NULL, &j, &err), 0);
     ck_assert_ptr_null(j);
     snprintf(dir, sizeof(dir), "%s/.rotarr", stackdir);
     ck_assert_int_eq(mkdir(dir, 0700), 0);
-    ck_assert_int_eq(rotarr_journal_load(stackdir, &j, &err), 0);
+    ck_assert_int_eq(rotarr_journal_load(stackdir, NULL, &j, &err), 0);
     ck_assert_ptr_null(j);
 }
 END_TEST
@@ -448,7 +590,7 @@ START_TEST(test_journal__remove_deletes_journal)
     save_sample();
     ck_assert_int_eq(rotarr_journal_remove(stackdir, &err), 0);
     ck_assert_int_eq(access(journal_path, F_OK), -1);
-    ck_assert_int_eq(rotarr_journal_load(stackdir, &j, &err), 0);
+    ck_assert_int_eq(rotarr_journal_load(stackdir, NULL, &j, &err), 0);
     ck_assert_int_eq(rotarr_journal_remove(stackdir, &err), 0);
 }
 END_TEST
@@ -525,6 +667,11 @@ static Suite *journal_suite(void)
     tcase_add_test(tc, test_journal__round_trip_keeps_every_byte);
     tcase_add_test(tc, test_journal__round_trip_keeps_each_step);
     tcase_add_test(tc, test_journal__encodes_known_text);
+    tcase_add_test(tc, test_journal__encrypted_round_trip);
+    tcase_add_test(tc, test_journal__unmarked_journal_is_plain_text);
+    tcase_add_test(tc, test_journal__encrypted_needs_keys);
+    tcase_add_test(tc, test_journal__encrypted_rejects_other_key);
+    tcase_add_test(tc, test_journal__encrypted_save_needs_recipients);
     tcase_add_test(tc, test_journal__file_is_0600_in_0700_dir);
     tcase_add_test(tc, test_journal__open_state_dir_is_tightened);
     tcase_add_test(tc, test_journal__save_leaves_no_temp_file);
