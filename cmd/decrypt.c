@@ -5,6 +5,7 @@
 
 #include "age_util.h"
 #include "cmd.h"
+#include "progress.h"
 
 /* Bound of the repeatable option -i. */
 #define DECRYPT_MAX_IDENTITIES 64
@@ -97,6 +98,7 @@ static int decrypt_run(const struct decrypt_options *o)
     struct rotarr_age_source source = { rotarr_age_fd_read, &input,
                                         NULL };
     struct cmd_age_output output;
+    struct cmd_progress progress;
     enum rotarr_age_failure failure = ROTARR_AGE_FAIL_IO;
     int ret = -1, status;
 
@@ -108,8 +110,14 @@ static int decrypt_run(const struct decrypt_options *o)
         goto out;
     }
     cmd_age_read_file_in_parallel(&source);
-    ret = rotarr_age_decrypt(keys.ids, &source, &output.sink, 0, &failure,
-                             &err);
+    cmd_progress_begin(&progress, "decrypting", input.name,
+                       CMD_PROGRESS_BYTES,
+                       cmd_progress_allowed(cmd_globals.verbosity < 0,
+                                            o->output));
+    ret = rotarr_age_decrypt_with_progress(
+        keys.ids, &source, &output.sink, 0, cmd_progress_receiver(&progress),
+        &failure, &err);
+    cmd_progress_end(&progress);
     if (ret < 0 && failure != ROTARR_AGE_FAIL_IO) {
         rotarr_error_prefix(&err, o->input != NULL && strcmp(o->input, "-")
                             ? "cannot decrypt '%s'" : "cannot decrypt %s",

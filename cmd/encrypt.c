@@ -6,6 +6,7 @@
 
 #include "age_util.h"
 #include "cmd.h"
+#include "progress.h"
 
 /* Bound of the repeatable options -r, -R and -i. */
 #define ENCRYPT_MAX_KEYS 64
@@ -220,6 +221,7 @@ static int encrypt_run(const struct encrypt_options *o,
     struct rotarr_age_source source = { rotarr_age_fd_read, &input,
                                         NULL };
     struct cmd_age_output output;
+    struct cmd_progress progress;
     int ret = -1;
 
     memset(&output, 0, sizeof(output));
@@ -230,8 +232,14 @@ static int encrypt_run(const struct encrypt_options *o,
         goto out;
     }
     cmd_age_read_file_in_parallel(&source);
-    ret = rotarr_age_encrypt(recipients, &source, &output.sink,
-                             o->armor ? ROTARR_AGE_ARMOR : 0, err);
+    cmd_progress_begin(&progress, "encrypting", input.name,
+                       CMD_PROGRESS_BYTES,
+                       cmd_progress_allowed(cmd_globals.verbosity < 0,
+                                            o->output));
+    ret = rotarr_age_encrypt_with_progress(
+        recipients, &source, &output.sink, o->armor ? ROTARR_AGE_ARMOR : 0,
+        cmd_progress_receiver(&progress), err);
+    cmd_progress_end(&progress);
 
 out:
     if (cmd_age_output_finish(&output, ret == 0, err) < 0) {

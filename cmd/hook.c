@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "progress.h"
 #include "rotarr/guard.h"
 
 #define HOOK_HELP \
@@ -200,13 +201,24 @@ static int enter_stack_dir(void)
     return 0;
 }
 
+/* Returns what a scan reads, as findings and the progress line name it. */
+static const char *scan_subject(const struct hook_options *o)
+{
+    if (strcmp(o->action, "run") == 0) {
+        return "the staged files";
+    }
+    return o->range != NULL ? "the commits of the range"
+                            : "the files of HEAD";
+}
+
 static int scan(const struct hook_options *o)
 {
     struct rotarr_error err = ROTARR_ERROR_INIT;
     struct rotarr_guard_findings findings = ROTARR_GUARD_FINDINGS_INIT;
     struct rotarr_stack_options opts;
     struct rotarr_guard *guard;
-    const char *where = "the staged files";
+    struct cmd_progress progress;
+    const char *where = scan_subject(o);
     int rc, status;
 
     guard = rotarr_guard_new(&err);
@@ -215,15 +227,17 @@ static int scan(const struct hook_options *o)
     }
     cmd_stack_options(&opts);
     rc = rotarr_guard_learn_stack(guard, &opts, &err);
+    cmd_progress_begin(&progress, "scanning", where, CMD_PROGRESS_FILES,
+                       cmd_globals.verbosity >= 0);
+    rotarr_guard_set_progress(guard, cmd_progress_receiver(&progress));
     if (rc == 0 && strcmp(o->action, "run") == 0) {
         rc = rotarr_guard_check_staged(guard, &findings, &err);
     } else if (rc == 0 && o->range != NULL) {
         rc = rotarr_guard_check_range(guard, o->range, &findings, &err);
-        where = "the commits of the range";
     } else if (rc == 0) {
         rc = rotarr_guard_check_tree(guard, NULL, &findings, &err);
-        where = "the files of HEAD";
     }
+    cmd_progress_end(&progress);
     status = rc < 0 ? cmd_report(&err) : report_findings(&findings, where);
     rotarr_guard_findings_release(&findings);
     rotarr_guard_free(guard);
