@@ -209,6 +209,8 @@ check_crash_leaves_encrypted_journal() {
         grep -q '^rotarr-journal 1$' || {
         echo "  age cannot open the journal" >&2; return 1; }
     no_plaintext "$dir" "$old" || return 1
+    expect_exit 1 "$ROTARR" -C "$dir" status --json &&
+        assert_contains "$OUT" '"journal_kind":"postgres"' || return 1
     SOPS_AGE_KEY_FILE=$TEST_TMP/other.txt \
         expect_exit 7 "$ROTARR" -C "$dir" resume || return 1
     expect_exit 0 "$ROTARR" -C "$dir" resume &&
@@ -232,6 +234,18 @@ check_plaintext_stack_journal_is_plain() {
     [ "$status" -eq 137 ] && head -n 1 "$dir/.rotarr/journal" |
         grep -qx 'rotarr-journal 1' &&
         expect_exit 0 "$ROTARR" -C "$dir" resume
+}
+
+# The scheduled rotation reads and writes .env.age like the verbs do.
+check_rotate_keeps_env_encrypted() {
+    local old=rotatePassw0rdLLLLLLLLLLLLLLLLL role dir new
+
+    role=$(new_role "$old") && dir=$(pg_stack "$role" "$old") &&
+        expect_exit 0 "$ROTARR" -C "$dir" rotate --only postgres &&
+        new=$(plain_value "$dir" POSTGRES_PASSWORD) || return 1
+    [ "$new" != "$old" ] && can_login "$role" "$new" &&
+        no_plaintext "$dir" "$old" "$new" &&
+        expect_exit 0 "$ROTARR" -C "$dir" status
 }
 
 check_redis_rotation_keeps_env_encrypted() {
@@ -306,6 +320,7 @@ check "a crash leaves an encrypted journal that resume opens" \
     check_crash_leaves_encrypted_journal
 check "twin: a plaintext stack's journal is plain text" \
     check_plaintext_stack_journal_is_plain
+check "rotate and status work on .env.age" check_rotate_keeps_env_encrypted
 check "redis rotation keeps .env.age encrypted" \
     check_redis_rotation_keeps_env_encrypted
 check "exec exports the decrypted variables" \
