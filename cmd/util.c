@@ -9,6 +9,7 @@
 
 #include "age_util.h"
 #include "cmd.h"
+#include "progress.h"
 
 struct cmd_globals cmd_globals = { .dir = "." };
 
@@ -35,6 +36,7 @@ static void vreport(const char *fmt, va_list ap)
     char msg[ROTARR_ERROR_MSG_MAX];
 
     vsnprintf(msg, sizeof(msg), fmt, ap);
+    cmd_progress_interrupt();
     fputs("rotarr: ", stderr);
     cmd_fputs_safe(msg, stderr);
     fputc('\n', stderr);
