@@ -5,6 +5,8 @@
 # refusals (no recipients file, no matching identity).  The 'age' binary
 # checks every file rotarr writes.
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/integration/pg_roles.sh
+. "$(dirname "$0")/pg_roles.sh"
 
 require_services postgres redis
 for tool in age age-keygen redis-cli redis-server; do
@@ -19,30 +21,6 @@ age-keygen -o "$SOPS_AGE_KEY_FILE" 2>/dev/null
 RECIPIENT=$(age-keygen -y "$SOPS_AGE_KEY_FILE")
 # A second identity that opens nothing here.
 age-keygen -o "$TEST_TMP/other.txt" 2>/dev/null
-
-# new_role PASSWORD: creates a login role and its database; prints the
-# role's name.
-new_role() {
-    local name="enc_$$_$BASHPID"
-
-    psql_super -v role="$name" -v pw="$1" <<'SQL' >/dev/null
-CREATE ROLE :"role" LOGIN PASSWORD :'pw';
-CREATE DATABASE :"role" OWNER :"role";
-SQL
-    at_exit "psql_super -v role='$name' -c 'DROP DATABASE IF EXISTS :\"role\"' -c 'DROP ROLE IF EXISTS :\"role\"' >/dev/null 2>&1"
-    printf '%s\n' "$name"
-}
-
-# can_login ROLE PASSWORD: a TCP login as ROLE with PASSWORD works.
-can_login() {
-    local pgpass=$TEST_TMP/login.pgpass
-
-    (umask 077 && printf '%s:%s:*:%s:%s\n' "$ROTARR_PGHOST" "$ROTARR_PGPORT" \
-        "$1" "$2" >"$pgpass")
-    env -u PGPASSWORD PGPASSFILE="$pgpass" PGCONNECT_TIMEOUT=10 \
-        psql -X -q -h "$ROTARR_PGHOST" -p "$ROTARR_PGPORT" -U "$1" \
-        -d "$1" -c 'SELECT 1' >/dev/null 2>&1
-}
 
 # plain DIR: the decrypted .env.age of DIR, by the age binary.
 plain() {

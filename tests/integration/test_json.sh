@@ -7,6 +7,8 @@
 # Redis.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/integration/pg_roles.sh
+. "$(dirname "$0")/pg_roles.sh"
 
 : "${ROTARR_SOURCE_ROOT:?ROTARR_SOURCE_ROOT must name the source tree}"
 readonly SCHEMAS=$ROTARR_SOURCE_ROOT/docs/schema
@@ -218,12 +220,7 @@ pg_stack() {
     sed -i "s/POSTGRES_USER: app/POSTGRES_USER: $role/; s/POSTGRES_DB: app/POSTGRES_DB: $role/" \
         "$stack/compose.yaml"
     password=$(sed -n 's/^POSTGRES_PASSWORD=//p' "$stack/.env")
-    psql_super -v role="$role" -v pw="$password" >/dev/null <<'SQL'
-SET log_statement = 'none';
-CREATE ROLE :"role" LOGIN PASSWORD :'pw';
-CREATE DATABASE :"role" OWNER :"role";
-SQL
-    at_exit "psql_super -v role='$role' -c 'DROP DATABASE IF EXISTS :\"role\"' -c 'DROP ROLE IF EXISTS :\"role\"' >/dev/null 2>&1"
+    create_role "$role" "$password"
     printf '%s\n' "$stack"
 }
 

@@ -3,50 +3,16 @@
 # scripts/services starts (log_statement = 'all').  Each check makes its
 # own role and stack copy, so checks do not depend on one another.
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/integration/pg_roles.sh
+. "$(dirname "$0")/pg_roles.sh"
 
 require_services postgres
-
-# new_role PASSWORD [NAME]: creates a login role (and a database of the
-# same name) and prints its name.
-new_role() {
-    local password=$1 name=${2:-}
-
-    # new_role runs in a command substitution, so its own process id
-    # tells the roles of one test apart.
-    if [ -z "$name" ]; then
-        name="rt_$$_$BASHPID"
-    fi
-    psql_super -v role="$name" -v pw="$password" <<'SQL' >/dev/null
-CREATE ROLE :"role" LOGIN PASSWORD :'pw';
-CREATE DATABASE :"role" OWNER :"role";
-SQL
-    at_exit "psql_super -v role='$name' -c 'DROP DATABASE IF EXISTS :\"role\"' -c 'DROP ROLE IF EXISTS :\"role\"' >/dev/null 2>&1"
-    printf '%s\n' "$name"
-}
-
-# can_login ROLE PASSWORD: a TCP login as ROLE with PASSWORD works.
-can_login() {
-    local pgpass=$TEST_TMP/login.pgpass password=${2//\\/\\\\}
-
-    password=${password//:/\\:}
-    (umask 077 && printf '%s:%s:*:%s:%s\n' "$ROTARR_PGHOST" "$ROTARR_PGPORT" \
-        "${1//:/\\:}" "$password" >"$pgpass")
-    env -u PGPASSWORD PGPASSFILE="$pgpass" PGCONNECT_TIMEOUT=10 \
-        psql -X -q -h "$ROTARR_PGHOST" -p "$ROTARR_PGPORT" -U "$1" \
-        -d "$1" -c 'SELECT 1' >/dev/null 2>&1
-}
 
 # has_scram ROLE: prints t when ROLE's stored password is a SCRAM verifier.
 has_scram() {
     psql_super -At -v r="$1" <<'SQL'
 SELECT rolpassword LIKE 'SCRAM-SHA-256$%' FROM pg_authid WHERE rolname = :'r';
 SQL
-}
-
-# env_value FILE KEY: the value of KEY in a simple KEY=VALUE env file,
-# without the single quotes rotarr keeps around a value it quoted once.
-env_value() {
-    sed -n "s/^$2=//p" "$1" | tail -n 1 | sed "s/^'\\(.*\\)'\$/\\1/"
 }
 
 # make_stack ROLE PASSWORD: a stack whose db service has ROLE and whose

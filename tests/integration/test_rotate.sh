@@ -5,37 +5,13 @@
 # status, the lock of two runs started together, a journal left by a
 # crash, and 'systemd-analyze verify' on examples/systemd.
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/integration/pg_roles.sh
+. "$(dirname "$0")/pg_roles.sh"
 
 require_services postgres
 
 readonly DAY=86400
 NOW=$(date +%s)
-
-# new_role PASSWORD: creates a login role and its database, prints its name.
-new_role() {
-    local name="rr_$$_$BASHPID"
-
-    psql_super -v role="$name" -v pw="$1" <<'SQL' >/dev/null
-CREATE ROLE :"role" LOGIN PASSWORD :'pw';
-CREATE DATABASE :"role" OWNER :"role";
-SQL
-    at_exit "psql_super -v role='$name' -c 'DROP DATABASE IF EXISTS :\"role\"' -c 'DROP ROLE IF EXISTS :\"role\"' >/dev/null 2>&1"
-    printf '%s\n' "$name"
-}
-
-can_login() {
-    local pgpass=$TEST_TMP/login.pgpass
-
-    (umask 077 && printf '%s:%s:*:%s:%s\n' "$ROTARR_PGHOST" \
-        "$ROTARR_PGPORT" "$1" "$2" >"$pgpass")
-    env -u PGPASSWORD PGPASSFILE="$pgpass" PGCONNECT_TIMEOUT=10 \
-        psql -X -q -h "$ROTARR_PGHOST" -p "$ROTARR_PGPORT" -U "$1" \
-        -d "$1" -c 'SELECT 1' >/dev/null 2>&1
-}
-
-env_value() {
-    sed -n "s/^$2=//p" "$1" | tail -n 1 | sed "s/^'\\(.*\\)'\$/\\1/"
-}
 
 # make_two_db_stack DIR ROLE_OLD PW_OLD ROLE_NEW PW_NEW: two Postgres
 # services on the same server, 'olddb' rotated 100 days ago and 'newdb'

@@ -12,6 +12,8 @@
 # rotarr runs as an unprivileged user ('nobody' when the test runs as
 # root) and a sample whose status file belongs to root is not dumpable.
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/integration/pg_roles.sh
+. "$(dirname "$0")/pg_roles.sh"
 
 require_services postgres
 
@@ -95,11 +97,7 @@ check_rotation_exposes_no_password() {
     local blobs=$TEST_TMP/blobs runas=()
 
     role="rt_proc_$$"
-    psql_super -v role="$role" -v pw="$old" <<'SQL' >/dev/null || return 1
-CREATE ROLE :"role" LOGIN PASSWORD :'pw';
-CREATE DATABASE :"role" OWNER :"role";
-SQL
-    at_exit "psql_super -v role='$role' -c 'DROP DATABASE IF EXISTS :\"role\"' -c 'DROP ROLE IF EXISTS :\"role\"' >/dev/null 2>&1"
+    create_role "$role" "$old" || return 1
     dir=$TEST_TMP/stack
     mkdir -p "$dir"
     cat >"$dir/compose.yaml" <<EOF

@@ -4,44 +4,19 @@
 # app kept in config.xml or APP__POSTGRES__PASSWORD, 'rotarr arr-key', and
 # broken config files.  Each check makes its own roles and stack copy.
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/integration/pg_roles.sh
+. "$(dirname "$0")/pg_roles.sh"
 
 require_services postgres
 
 # The owner that LinuxServer images run as (PUID/PGID) in these stacks.
 readonly APP_UID=1000
 
-# new_role NAME PASSWORD: creates a login role and a database of the same
-# name, dropped when the test exits.
-new_role() {
-    psql_super -v role="$1" -v pw="$2" <<'SQL' >/dev/null
-CREATE ROLE :"role" LOGIN PASSWORD :'pw';
-CREATE DATABASE :"role" OWNER :"role";
-SQL
-    at_exit "psql_super -v role='$1' -c 'DROP DATABASE IF EXISTS :\"role\"' -c 'DROP ROLE IF EXISTS :\"role\"' >/dev/null 2>&1"
-}
-
-# can_login ROLE PASSWORD: a TCP login as ROLE with PASSWORD works.
-can_login() {
-    local pgpass=$TEST_TMP/login.pgpass password=${2//\\/\\\\}
-
-    password=${password//:/\\:}
-    (umask 077 && printf '%s:%s:*:%s:%s\n' "$ROTARR_PGHOST" "$ROTARR_PGPORT" \
-        "$1" "$password" >"$pgpass")
-    env -u PGPASSWORD PGPASSFILE="$pgpass" PGCONNECT_TIMEOUT=10 \
-        psql -X -q -h "$ROTARR_PGHOST" -p "$ROTARR_PGPORT" -U "$1" \
-        -d "$1" -c 'SELECT 1' >/dev/null 2>&1
-}
-
 # xml_value FILE ELEMENT: the text of ELEMENT in FILE, references decoded.
 xml_value() {
     sed -n "s:.*<$2>\\(.*\\)</$2>.*:\\1:p" "$1" |
         sed -e 's/&lt;/</g' -e 's/&gt;/>/g' -e 's/&quot;/"/g' \
             -e "s/&apos;/'/g" -e 's/&amp;/\&/g'
-}
-
-# env_value FILE KEY: the value of KEY in a KEY=VALUE env file.
-env_value() {
-    sed -n "s/^$2=//p" "$1" | tail -n 1 | sed "s/^'\\(.*\\)'\$/\\1/"
 }
 
 # masked FILE TEXT...: FILE with each TEXT replaced by a marker.
@@ -131,7 +106,7 @@ make_roles() {
     local app
 
     for app in radarr sonarr prowlarr; do
-        new_role "rt_${1}_$app" "pw${app}${1}Passw0rdXXXXXXXXXX" || return 1
+        create_role "rt_${1}_$app" "pw${app}${1}Passw0rdXXXXXXXXXX" || return 1
     done
 }
 
