@@ -217,7 +217,7 @@ static int scan(const struct hook_options *o)
     struct rotarr_guard_findings findings = ROTARR_GUARD_FINDINGS_INIT;
     struct rotarr_stack_options opts;
     struct rotarr_guard *guard;
-    struct cmd_progress progress;
+    struct cmd_progress progress, history;
     const char *where = scan_subject(o);
     int rc, status;
 
@@ -230,6 +230,10 @@ static int scan(const struct hook_options *o)
     cmd_progress_begin(&progress, "scanning", where, CMD_PROGRESS_FILES,
                        cmd_globals.verbosity >= 0);
     rotarr_guard_set_progress(guard, cmd_progress_receiver(&progress));
+    cmd_progress_begin(&history, "listing the changes of", o->range,
+                       CMD_PROGRESS_COMMITS, cmd_globals.verbosity >= 0);
+    rotarr_guard_set_history_progress(guard,
+                                      cmd_progress_receiver(&history));
     if (rc == 0 && strcmp(o->action, "run") == 0) {
         rc = rotarr_guard_check_staged(guard, &findings, &err);
     } else if (rc == 0 && o->range != NULL) {
@@ -237,6 +241,7 @@ static int scan(const struct hook_options *o)
     } else if (rc == 0) {
         rc = rotarr_guard_check_tree(guard, NULL, &findings, &err);
     }
+    cmd_progress_end(&history);
     cmd_progress_end(&progress);
     status = rc < 0 ? cmd_report(&err) : report_findings(&findings, where);
     rotarr_guard_findings_release(&findings);

@@ -139,13 +139,14 @@ static size_t format_counts(char *buf, size_t size,
     size_t len = 0;
 
     buf[0] = '\0';
-    if (unit == CMD_PROGRESS_FILES) {
+    if (unit == CMD_PROGRESS_FILES || unit == CMD_PROGRESS_COMMITS) {
         append(buf, size, &len, "%" PRIu64, done);
         if (total > 0) {
             append(buf, size, &len, " / %" PRIu64, total);
         }
-        append(buf, size, &len, " %s",
-               (total > 0 ? total : done) == 1 ? "file" : "files");
+        append(buf, size, &len, " %s%s",
+               unit == CMD_PROGRESS_FILES ? "file" : "commit",
+               (total > 0 ? total : done) == 1 ? "" : "s");
     } else {
         cmd_progress_format_size(done_text, sizeof(done_text), done);
         append(buf, size, &len, "%s", done_text);
@@ -231,6 +232,10 @@ static void draw(struct cmd_progress *p, uint64_t done, uint64_t total,
     memcpy(line + len, ERASE_TO_END, strlen(ERASE_TO_END));
     len += strlen(ERASE_TO_END);
     write_stderr(line, len);
+    /* This line replaced the one another progress drew. */
+    if (shown_progress != NULL && shown_progress != p) {
+        shown_progress->shown = 0;
+    }
     p->shown = 1;
     p->drawn_ms = now;
     shown_progress = p;

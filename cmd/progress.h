@@ -36,6 +36,7 @@
 enum cmd_progress_unit {
     CMD_PROGRESS_BYTES, /* sizes in B, KiB, MiB..., with a rate */
     CMD_PROGRESS_FILES, /* a count of files */
+    CMD_PROGRESS_COMMITS, /* a count of commits */
 };
 
 struct cmd_progress {

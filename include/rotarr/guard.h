@@ -263,10 +263,25 @@ int rotarr_guard_check_range(struct rotarr_guard *guard, const char *range,
  * the blobs that rotarr_guard_check_staged, _check_tree and _check_range
  * read, a file seen before at the same path not counted.  One report
  * follows each file.  A range check lists the blobs of every commit
- * (with 'git diff-tree') before it reports anything.
+ * (with 'git diff-tree') before it reports any file: see
+ * rotarr_guard_set_history_progress for that part.
  */
 void rotarr_guard_set_progress(struct rotarr_guard *guard,
                                const struct rotarr_progress *progress)
+    ROTARR_NONNULL(1);
+
+/* Commits that a range check lists at a time, between two reports. */
+#define ROTARR_GUARD_HISTORY_BATCH 256
+
+/*
+ * Sets the receiver of the reports of a range check's first part, or
+ * none when progress is NULL (the struct is copied).  The unit is
+ * commits: the total is the number of commits in the range, and a report
+ * follows every ROTARR_GUARD_HISTORY_BATCH commits whose changes have
+ * been listed, and the last one.
+ */
+void rotarr_guard_set_history_progress(struct rotarr_guard *guard,
+                                       const struct rotarr_progress *progress)
     ROTARR_NONNULL(1);
 
 /* Wipes the secrets and frees the guard.  Accepts NULL. */

@@ -371,6 +371,16 @@ void rotarr_guard_set_progress(struct rotarr_guard *guard,
     guard->progress = *progress;
 }
 
+void rotarr_guard_set_history_progress(struct rotarr_guard *guard,
+                                       const struct rotarr_progress *progress)
+{
+    if (progress == NULL) {
+        memset(&guard->history_progress, 0, sizeof(guard->history_progress));
+        return;
+    }
+    guard->history_progress = *progress;
+}
+
 void rotarr_guard_free(struct rotarr_guard *guard)
 {
     if (guard == NULL) {

@@ -106,6 +106,7 @@ struct rotarr_guard {
     char **env_paths; /* env_file: paths, relative to the working tree */
     size_t env_path_count;
     struct rotarr_progress progress; /* report is NULL for none */
+    struct rotarr_progress history_progress; /* commits of a range */
     uint64_t files_done, files_total; /* of the current scan */
 };
 

@@ -497,16 +497,66 @@ static int skip_repeats(struct guard_entries *entries,
     return 0;
 }
 
+/* Returns the number of lines (commit ids) in the rev-list output. */
+static uint64_t count_lines(const struct rotarr_buf *text)
+{
+    uint64_t count = 0;
+    size_t i;
+
+    for (i = 0; i < text->len; i++) {
+        count += text->data[i] == '\n';
+    }
+    return count;
+}
+
+/*
+ * Lists the changes of every commit in commits (one id a line) into out,
+ * ROTARR_GUARD_HISTORY_BATCH commits per 'git diff-tree', so that the
+ * history progress advances during a long walk.  Each commit is compared
+ * with its first parent alone, so batches give the same output as one
+ * run.
+ */
+static int list_changes(struct rotarr_guard *guard,
+                        const struct rotarr_buf *commits,
+                        struct rotarr_buf *out, struct rotarr_error *err)
+{
+    static const char *const diff_tree[] = {
+        "git", "diff-tree", "--stdin", "-r", "-z", "-M", "--raw",
+        "--no-abbrev", "--root", "-m", "--first-parent", NULL,
+    };
+    const struct rotarr_progress *progress = &guard->history_progress;
+    uint64_t total = count_lines(commits), done = 0, in_batch;
+    size_t start = 0, end;
+
+    if (progress->report != NULL) {
+        progress->report(progress->ctx, 0, total);
+    }
+    while (start < commits->len) {
+        end = start;
+        for (in_batch = 0;
+             end < commits->len && in_batch < ROTARR_GUARD_HISTORY_BATCH;
+             end++) {
+            in_batch += commits->data[end] == '\n';
+        }
+        if (guard_git_run(diff_tree, commits->data + start, end - start, out,
+                          NULL, err) < 0) {
+            return -1;
+        }
+        done += in_batch;
+        if (progress->report != NULL) {
+            progress->report(progress->ctx, done, total);
+        }
+        start = end;
+    }
+    return 0;
+}
+
 int rotarr_guard_check_range(struct rotarr_guard *guard, const char *range,
                              struct rotarr_guard_findings *findings,
                              struct rotarr_error *err)
 {
     const char *rev_list[] = { "git", "rev-list", "--reverse",
                                "--end-of-options", range, NULL };
-    static const char *const diff_tree[] = {
-        "git", "diff-tree", "--stdin", "-r", "-z", "-M", "--raw",
-        "--no-abbrev", "--root", "-m", "--first-parent", NULL,
-    };
     struct rotarr_buf commits = ROTARR_BUF_INIT, out = ROTARR_BUF_INIT;
     struct guard_entries entries = { NULL, 0, 0 };
     int ret = -1;
@@ -519,11 +569,7 @@ int rotarr_guard_check_range(struct rotarr_guard *guard, const char *range,
         ret = 0;
         goto out;
     }
-    /* NEEDSWORK: nothing is reported while 'git diff-tree' walks a long
-     * range.  Reading its output as it arrives would let the progress
-     * count commits during the walk. */
-    if (guard_git_run(diff_tree, commits.data, commits.len, &out, NULL,
-                      err) < 0 ||
+    if (list_changes(guard, &commits, &out, err) < 0 ||
         parse_raw(&out, &entries, err) < 0 ||
         skip_repeats(&entries, err) < 0) {
         goto out;

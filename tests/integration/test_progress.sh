@@ -140,6 +140,39 @@ check_hook_scan_draws_file_count() {
         assert_line_erased
 }
 
+# Adds 300 commits that change nothing to repo, with one fast-import.
+add_commits() {
+    local branch i
+
+    branch=$(git -C repo symbolic-ref HEAD) || return 1
+    for i in $(seq 300); do
+        printf 'commit %s\ncommitter t <t@example.invalid> %s +0000\n' \
+            "$branch" "$i"
+        printf 'data 1\nx\n'
+        if [ "$i" = 1 ]; then
+            printf 'from %s^0\n' "$branch"
+        fi
+        printf '\n'
+    done | git -C repo fast-import --quiet
+}
+
+# A range check first counts the commits whose changes it lists, then the
+# files it reads.
+check_hook_range_draws_commit_count() {
+    on_pty "$ROTARR" -C repo hook check HEAD || return 1
+    assert_empty "$OUT" || return 1
+    assert_match "$TRANSCRIPT" \
+        "^${CR}listing the changes of HEAD: [0-9]+ / 301 commits \([0-9]+%\)" &&
+        assert_match "$TRANSCRIPT" "scanning the commits of the range: [0-3] / 3 files" &&
+        assert_line_erased
+}
+
+# Twin: the same check under -q draws nothing.
+check_hook_range_quiet_is_silent() {
+    on_pty "$ROTARR" -q -C repo hook check HEAD || return 1
+    assert_empty "$TRANSCRIPT"
+}
+
 check_hook_scan_file_stderr_is_silent() {
     ROTARR_PROGRESS_DELAY_MS=0 expect_exit 0 "$ROTARR" -C repo hook check \
         --all || return 1
@@ -148,7 +181,7 @@ check_hook_scan_file_stderr_is_silent() {
 
 export HOME=$TEST_TMP/home GIT_CONFIG_NOSYSTEM=1
 mkdir -p "$HOME"
-make_repo || die "cannot make the test repository"
+make_repo && add_commits || die "cannot make the test repository"
 
 check "encrypt draws progress on a terminal" check_encrypt_draws_progress
 check "decrypt draws progress on a terminal" check_decrypt_draws_progress
@@ -163,3 +196,7 @@ check "short work draws nothing by default" \
 check "hook check draws the file count" check_hook_scan_draws_file_count
 check "hook check to a file gets nothing" \
     check_hook_scan_file_stderr_is_silent
+check "hook check of a range draws the commit count" \
+    check_hook_range_draws_commit_count
+check "hook check of a range under -q draws nothing" \
+    check_hook_range_quiet_is_silent

@@ -167,6 +167,17 @@ START_TEST(test_line__single_file_is_singular)
 }
 END_TEST
 
+START_TEST(test_line__commits_count_and_percent)
+{
+    ck_assert_str_eq(line("listing the changes of", "HEAD~9..HEAD",
+                          CMD_PROGRESS_COMMITS, 256, 1024, 500),
+                     "listing the changes of HEAD~9..HEAD: 256 / 1024 "
+                     "commits (25%)");
+    ck_assert_str_eq(line("listing", "x", CMD_PROGRESS_COMMITS, 1, 1, 0),
+                     "listing x: 1 / 1 commit (100%)");
+}
+END_TEST
+
 START_TEST(test_line__long_name_shortened_from_front)
 {
     char buf[CMD_PROGRESS_LINE_MAX];
@@ -650,6 +661,79 @@ START_TEST(test_guard__range_scan_counts_each_blob)
 }
 END_TEST
 
+/* Adds count commits that change nothing to the current branch of the
+ * repository of git_repo, with one git fast-import. */
+static void add_commits(unsigned count)
+{
+    char command[512];
+    int n;
+
+    n = snprintf(command, sizeof(command),
+                 "branch=$(git symbolic-ref HEAD) && "
+                 "for i in $(seq %u); do "
+                 "printf 'commit %%s\\ncommitter t <t@example.com> "
+                 "%%s +0000\\ndata 1\\nx\\n' \"$branch\" \"$i\"; "
+                 "[ \"$i\" = 1 ] && printf 'from %%s^0\\n' \"$branch\"; "
+                 "printf '\\n'; done | git fast-import --quiet && "
+                 "git reset -q --hard",
+                 count);
+    ck_assert(n > 0 && (size_t)n < sizeof(command));
+    ck_assert_int_eq(system(command), 0);
+}
+
+/* Runs a range check with history progress and no file progress. */
+static void history_scan(const char *range, struct reports *r)
+{
+    struct rotarr_error err = ROTARR_ERROR_INIT;
+    struct rotarr_guard_findings findings = ROTARR_GUARD_FINDINGS_INIT;
+    struct rotarr_progress progress = { keep_report, r };
+    struct rotarr_guard *guard = rotarr_guard_new(&err);
+
+    ck_assert_ptr_nonnull(guard);
+    memset(r, 0, sizeof(*r));
+    rotarr_guard_set_history_progress(guard, &progress);
+    ck_assert_int_eq(rotarr_guard_check_range(guard, range, &findings, &err),
+                     0);
+    ck_assert_uint_eq(findings.count, 0);
+    rotarr_guard_findings_release(&findings);
+    rotarr_guard_free(guard);
+}
+
+START_TEST(test_guard__history_counts_commits_in_batches)
+{
+    unsigned batches = 2;
+    unsigned commits = 2 + batches * ROTARR_GUARD_HISTORY_BATCH - 10;
+    struct reports r;
+
+    git_repo();
+    add_commits(commits - 2);
+    history_scan("HEAD", &r);
+    /* The first report, then one per batch. */
+    ck_assert_uint_eq(r.count, 1 + batches);
+    ck_assert_uint_eq(r.done[0], 0);
+    ck_assert_uint_eq(r.total[0], commits);
+    ck_assert_uint_eq(r.done[1], ROTARR_GUARD_HISTORY_BATCH);
+    ck_assert_uint_eq(last_done(&r), commits);
+    ck_assert_int_eq(r.out_of_order, 0);
+    git_repo_remove();
+}
+END_TEST
+
+/* Twin: without a receiver for the history, a range check reports only
+ * files. */
+START_TEST(test_guard__history_silent_without_receiver)
+{
+    struct reports r;
+
+    git_repo();
+    add_commits(3);
+    guard_scan("HEAD", 1, &r);
+    ck_assert_uint_eq(r.total[0], 4);
+    ck_assert_uint_eq(last_done(&r), 4);
+    git_repo_remove();
+}
+END_TEST
+
 START_TEST(test_guard__no_reports_without_receiver)
 {
     struct reports r;
@@ -682,6 +766,7 @@ static Suite *progress_suite(void)
     tcase_add_test(format, test_line__percent_stops_at_100);
     tcase_add_test(format, test_line__files_count_and_percent);
     tcase_add_test(format, test_line__single_file_is_singular);
+    tcase_add_test(format, test_line__commits_count_and_percent);
     tcase_add_test(format, test_line__long_name_shortened_from_front);
     tcase_add_test(format, test_line__short_name_kept_whole);
     tcase_add_test(format, test_line__narrow_terminal_cuts_line);
@@ -709,6 +794,8 @@ static Suite *progress_suite(void)
     tcase_add_test(guard, test_guard__tree_scan_counts_files);
     tcase_add_test(guard, test_guard__range_scan_counts_each_blob);
     tcase_add_test(guard, test_guard__no_reports_without_receiver);
+    tcase_add_test(guard, test_guard__history_counts_commits_in_batches);
+    tcase_add_test(guard, test_guard__history_silent_without_receiver);
     suite_add_tcase(s, guard);
     return s;
 }
