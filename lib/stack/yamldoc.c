@@ -650,13 +650,31 @@ static int on_event(void *ctx, const struct yevent *event)
     }
 }
 
+/* Drops every node built so far, so that the text can be read again. */
+static void build_reset(struct ybuild *b)
+{
+    yarena_release(&b->doc->arena);
+    b->doc->root_count = 0;
+    b->depth = 0;
+    b->child_count = 0;
+    b->node_count = 0;
+    b->cursor.chars = 0;
+    b->cursor.bytes = 0;
+    anchors_clear(b);
+}
+
 static int build(struct ybuild *b)
 {
     struct yparse_error error;
     int ret;
 
-    ret = yevents_read(b->text, b->text_len, &b->doc->arena, on_event, b,
-                       &error);
+    ret = yevents_read(b->text, b->text_len, &b->doc->arena, 1, on_event,
+                       b, &error);
+    if (ret == YEVENTS_RETRY) {
+        build_reset(b);
+        ret = yevents_read(b->text, b->text_len, &b->doc->arena, 0,
+                           on_event, b, &error);
+    }
     if (ret == -2) {
         return libyaml_error(b, &error);
     }

@@ -1,6 +1,7 @@
 /*
  * The only user of libyaml: parses a text into events and hands them, in
- * file order, to the tree builder in yamldoc.c.
+ * file order, to the tree builder in yamldoc.c, or to the split parse of
+ * yamldoc_split.c through struct yreader.
  *
  * libyaml takes most of the time of loading a large stack, so for a large
  * text the calling thread runs libyaml while a worker thread builds the
@@ -48,12 +49,16 @@ struct ypipe {
     size_t filled; /* batches handed to the worker */
     size_t taken;  /* batches it gave back */
     int stop;      /* the worker wants no more events */
-    yaml_parser_t parser;
+    struct yreader *reader;
     struct yarena *arena;      /* where the strings go; the caller's only */
     struct yparse_error error; /* set before the failed batch is handed */
     yevent_fn on_event;
     void *ctx;
     int result; /* what the worker's last on_event call led to */
+};
+
+struct yreader {
+    yaml_parser_t parser;
 };
 
 static enum rotarr_yscalar_style style_of(yaml_scalar_style_t style)
@@ -87,25 +92,48 @@ static void convert_collection(const yaml_event_t *in, struct yevent *out)
     }
 }
 
+static void convert_document(const yaml_event_t *in, struct yevent *out)
+{
+    if (in->type == YAML_DOCUMENT_START_EVENT) {
+        out->type = YEVENT_DOCUMENT_START;
+        out->implicit = in->data.document_start.implicit != 0;
+        out->directives =
+            in->data.document_start.version_directive != NULL ||
+            in->data.document_start.tag_directives.start !=
+                in->data.document_start.tag_directives.end;
+    } else {
+        out->type = YEVENT_DOCUMENT_END;
+        out->implicit = in->data.document_end.implicit != 0;
+    }
+}
+
 /* Fills out from a libyaml event; the strings stay libyaml's until
- * keep_strings() copies them. */
+ * keep_strings() copies them.  Marks fit in 32 bits because the text is
+ * at most ROTARR_YDOC_MAX_BYTES long. */
 static void convert(const yaml_event_t *in, struct yevent *out)
 {
     memset(out, 0, sizeof(*out));
-    out->start_index = in->start_mark.index;
-    out->start_line = in->start_mark.line;
-    out->start_column = in->start_mark.column;
-    out->end_index = in->end_mark.index;
+    out->start_index = (uint32_t)in->start_mark.index;
+    out->start_line = (uint32_t)in->start_mark.line;
+    out->start_column = (uint32_t)in->start_mark.column;
+    out->end_index = (uint32_t)in->end_mark.index;
     switch (in->type) {
+    case YAML_STREAM_START_EVENT:
+        out->type = YEVENT_STREAM_START;
+        break;
+    case YAML_STREAM_END_EVENT:
+        out->type = YEVENT_STREAM_END;
+        break;
     case YAML_DOCUMENT_START_EVENT:
-        out->type = YEVENT_DOCUMENT_START;
+    case YAML_DOCUMENT_END_EVENT:
+        convert_document(in, out);
         break;
     case YAML_SCALAR_EVENT:
         out->type = YEVENT_SCALAR;
         out->anchor = (const char *)in->data.scalar.anchor;
         out->tag = (const char *)in->data.scalar.tag;
         out->value = (const char *)in->data.scalar.value;
-        out->length = in->data.scalar.length;
+        out->length = (uint32_t)in->data.scalar.length;
         out->style = style_of(in->data.scalar.style);
         break;
     case YAML_ALIAS_EVENT:
@@ -176,19 +204,40 @@ static int keep_strings(struct yarena *arena, struct yevent *event)
                : 0;
 }
 
-/*
- * Parses the next event into out, its strings in arena.  Returns 1 after
- * the stream's end, 0 otherwise, or -1 with error filled.
- */
-static int next_event(yaml_parser_t *parser, struct yarena *arena,
-                      struct yevent *out, struct yparse_error *error)
+struct yreader *yreader_new(const char *text, size_t len)
+{
+    struct yreader *reader = calloc(1, sizeof(*reader));
+
+    if (reader == NULL) {
+        return NULL;
+    }
+    if (!yaml_parser_initialize(&reader->parser)) {
+        free(reader);
+        return NULL;
+    }
+    yaml_parser_set_input_string(&reader->parser,
+                                 (const unsigned char *)text, len);
+    return reader;
+}
+
+void yreader_free(struct yreader *reader)
+{
+    if (reader == NULL) {
+        return;
+    }
+    yaml_parser_delete(&reader->parser);
+    free(reader);
+}
+
+int yreader_next(struct yreader *reader, struct yarena *arena,
+                 struct yevent *out, struct yparse_error *error)
 {
     yaml_event_t event;
     int kept;
     int end;
 
-    if (!yaml_parser_parse(parser, &event)) {
-        error_of(parser, error);
+    if (!yaml_parser_parse(&reader->parser, &event)) {
+        error_of(&reader->parser, error);
         return -1;
     }
     convert(&event, out);
@@ -203,7 +252,7 @@ static int next_event(yaml_parser_t *parser, struct yarena *arena,
     return end;
 }
 
-static int read_inline(yaml_parser_t *parser, struct yarena *arena,
+static int read_inline(struct yreader *reader, struct yarena *arena,
                        yevent_fn on_event, void *ctx,
                        struct yparse_error *error)
 {
@@ -211,7 +260,7 @@ static int read_inline(yaml_parser_t *parser, struct yarena *arena,
     int end = 0;
 
     while (!end) {
-        end = next_event(parser, arena, &event, error);
+        end = yreader_next(reader, arena, &event, error);
         if (end < 0) {
             return -2;
         }
@@ -231,8 +280,8 @@ static void fill_batch(struct ypipe *pipe, struct ybatch *batch)
     batch->last = 0;
     batch->failed = 0;
     while (batch->count < YEVENTS_BATCH && !end) {
-        end = next_event(&pipe->parser, pipe->arena,
-                         &batch->events[batch->count], &pipe->error);
+        end = yreader_next(pipe->reader, pipe->arena,
+                           &batch->events[batch->count], &pipe->error);
         if (end < 0) {
             batch->failed = 1;
             break;
@@ -359,31 +408,40 @@ static int worth_a_thread(size_t len)
 }
 
 int yevents_read(const char *text, size_t len, struct yarena *arena,
-                 yevent_fn on_event, void *ctx, struct yparse_error *error)
+                 int split, yevent_fn on_event, void *ctx,
+                 struct yparse_error *error)
 {
     struct ypipe *pipe;
-    int ret = 1;
+    int ret = YEVENTS_NO_SPLIT;
 
+    if (split) {
+        ret = yevents_read_split(text, len, arena, on_event, ctx);
+        if (ret != YEVENTS_NO_SPLIT) {
+            return ret;
+        }
+    }
     pipe = calloc(1, sizeof(*pipe));
-    if (pipe == NULL || !yaml_parser_initialize(&pipe->parser)) {
+    if (pipe != NULL) {
+        pipe->reader = yreader_new(text, len);
+    }
+    if (pipe == NULL || pipe->reader == NULL) {
         free(pipe);
         memset(error, 0, sizeof(*error));
         error->out_of_memory = 1;
         return -2;
     }
-    yaml_parser_set_input_string(&pipe->parser, (const unsigned char *)text,
-                                 len);
     pipe->arena = arena;
     pipe->on_event = on_event;
     pipe->ctx = ctx;
+    ret = 1;
     if (worth_a_thread(len) && pipe_init(pipe) == 0) {
         ret = read_threaded(pipe, error);
         pipe_release(pipe);
     }
     if (ret == 1) {
-        ret = read_inline(&pipe->parser, arena, on_event, ctx, error);
+        ret = read_inline(pipe->reader, arena, on_event, ctx, error);
     }
-    yaml_parser_delete(&pipe->parser);
+    yreader_free(pipe->reader);
     free(pipe);
     return ret;
 }

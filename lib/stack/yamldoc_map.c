@@ -104,6 +104,27 @@ void yarena_release(struct yarena *arena)
     release_chunks(&arena->text_head, 1);
 }
 
+static void join_chunks(struct yarena_chunk **into, struct yarena_chunk **from)
+{
+    struct yarena_chunk *last = *from;
+
+    if (last == NULL) {
+        return;
+    }
+    while (last->next != NULL) {
+        last = last->next;
+    }
+    last->next = *into;
+    *into = *from;
+    *from = NULL;
+}
+
+void yarena_join(struct yarena *into, struct yarena *from)
+{
+    join_chunks(&into->head, &from->head);
+    join_chunks(&into->text_head, &from->text_head);
+}
+
 static size_t hash_key(const struct rotarr_ynode *key)
 {
     size_t h = 2166136261u;
