@@ -1,6 +1,7 @@
 #include "rotarr/compat.h"
 
 #include <ctype.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -442,15 +443,29 @@ static void print_text(const struct inspection *in)
 
 /*
  * The stack and the inspection stay allocated until the process exits,
- * which follows the output at once: the exit returns their pages in one
- * go, while freeing them piece by piece and wiping the file bytes and
- * values first took about 4 ms of the 4.97 MB benchmark stack.  Wiping
- * at exit protects nothing, because the kernel clears freed pages before
- * any other process gets them.  The static pointers keep leak checkers
- * from reporting the memory as lost.
+ * right after the output.  The exit returns their pages in one go, while
+ * freeing them piece by piece, and wiping the file bytes and values
+ * first, took about 4 ms on the 4.97 MB benchmark stack.  Wiping at exit
+ * protects nothing, because the kernel clears freed pages before any
+ * other process gets them.  The static pointers keep leak checkers from
+ * reporting the memory as lost.
  */
 static struct inspection inspection;
 static struct rotarr_stack *inspected_stack;
+
+/*
+ * Keeps the heap's freed memory for reuse during the run.  By default
+ * glibc returns free memory at the top of a heap to the kernel once it
+ * passes 128 KiB, and later allocations fault the pages in again.  On
+ * the 4.97 MB benchmark stack that cost about 1,200 of 13,800 page
+ * faults.  Heaps also grow 16 MiB at a time, which saves system calls,
+ * because the pages take memory only once written.
+ */
+static void keep_freed_memory(void)
+{
+    (void)mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
+    (void)mallopt(M_TOP_PAD, 16 * 1024 * 1024);
+}
 
 int cmd_inspect(int argc, char **argv)
 {
@@ -462,6 +477,7 @@ int cmd_inspect(int argc, char **argv)
     if (status != 0) {
         return status < 0 ? ROTARR_OK : status;
     }
+    keep_freed_memory();
     inspected_stack = cmd_load_stack(&err);
     if (inspected_stack == NULL) {
         return cmd_report(&err);
