@@ -147,23 +147,28 @@ static int is_key_start(char c)
            (c >= '0' && c <= '9') || c == '_';
 }
 
+/* Returns 1 when a line starting with c has a token at column 0. */
+static int is_top_start(char c)
+{
+    return c != ' ' && c != '\n' && c != '\r' && c != '#';
+}
+
 /* Returns the start of the content line at column 0 at or before p, or
- * len when there is none. */
+ * len when there is none.  Looks for line breaks with memrchr(), which
+ * is several times as fast as a loop over the bytes. */
 static size_t top_line_before(const char *text, size_t len, size_t p)
 {
-    size_t indent;
+    const char *newline;
 
     for (;;) {
-        while (p > 0 && text[p - 1] != '\n') {
-            p--;
+        newline = memrchr(text, '\n', p);
+        if (newline == NULL) {
+            return is_top_start(text[0]) ? 0 : len;
         }
-        if (line_indent(text, len, p, &indent) && indent == 0) {
-            return p;
+        p = (size_t)(newline - text);
+        if (p + 1 < len && is_top_start(text[p + 1])) {
+            return p + 1;
         }
-        if (p == 0) {
-            return len;
-        }
-        p--;
     }
 }
 
@@ -219,12 +224,17 @@ static int find_tail(struct ysplit *split)
  * YAML there. */
 static size_t find_rest(const char *text, size_t len, size_t tail)
 {
-    size_t p;
+    const char *newline;
+    size_t p = tail;
 
-    for (p = tail; p + 1 < len; p++) {
-        if (text[p] == '\n' && text[p + 1] != ' ' && text[p + 1] != '\n' &&
-            text[p + 1] != '\r' && text[p + 1] != '#') {
-            return p + 1;
+    while (p < len) {
+        newline = memchr(text + p, '\n', len - p);
+        if (newline == NULL) {
+            return len;
+        }
+        p = (size_t)(newline - text) + 1;
+        if (p < len && is_top_start(text[p])) {
+            return p;
         }
     }
     return len;
