@@ -17,20 +17,20 @@
  * Each piece starts at a line start.  There libyaml's scanner keeps no
  * state from earlier lines but its open block collections, so a piece
  * gives the tokens of the whole text, except for the collections that
- * the cut closes and opens.  The events are checked for
- * exactly that shape: the head must end inside M, at its indentation,
- * with M and the root closed only by the end of the piece; the tail must
- * be one block mapping at M's indentation, the continuation of M; the
- * rest must start by continuing the root mapping.  The dropped events
- * are the head's closing of M and the root, the tail's stream, document
- * and mapping, and the rest's stream, document and mapping starts.  Marks
- * count from the piece's start, so the head's and tail's end marks are
- * added to those of the later pieces.
+ * the cut closes and opens.  The events are checked for exactly that
+ * shape.  The head must end inside M, between two of its entries, with M
+ * and the root closed only by the end of the piece.  The tail must be
+ * one block mapping at M's indentation, which continues M.  The rest
+ * must start by continuing the root mapping.  The dropped events are the
+ * head's closing of M and the root, the tail's stream, document and
+ * mapping, and the rest's stream, document and mapping starts.  Marks
+ * count from the piece's start, so the head's and the tail's end marks
+ * are added to those of the later pieces.
  *
- * Anything else (a parse error, an error from on_event, directives, a
- * second document in the head, a piece of another shape, memory running
- * out) makes the whole text be parsed again in one piece, which gives
- * the result and the error message of record.
+ * Anything else (a parse error, an error from on_event, directives in
+ * the head, a piece of another shape, memory running out) makes the
+ * whole text be parsed again in one piece, which gives the result and
+ * the error message of record.
  */
 #include "rotarr/compat.h"
 
