@@ -10,7 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "rotarr/buf.h"
 #include "rotarr/compose.h"
+#include "rotarr/fileio.h"
 #include "rotarr/journal.h"
 #include "rotarr/pg.h"
 #include "rotarr/redisrot.h"
@@ -242,15 +244,102 @@ static int add_services(const struct rotarr_stack *stack, unsigned only,
     return ret;
 }
 
+/* Returns 1 when the first field of the len bytes at line is word. */
+static int field_is(const char *line, size_t len, const char *word)
+{
+    size_t n = strlen(word);
+
+    return len > n && memcmp(line, word, n) == 0 && line[n] == ' ';
+}
+
+/*
+ * Takes the record on line, "<kind> <service> <variable> <time>", when its
+ * kind and service are item's and it is newer than the one taken so far.
+ * Returns 1 when taken.
+ */
+static int take_service_record(const char *line, size_t len,
+                               struct rotarr_managed *item)
+{
+    const char *kind = rotarr_managed_kind_name(item->kind);
+    const char *var;
+    const char *space;
+    size_t skip;
+    long long when;
+
+    skip = strlen(kind) + 1;
+    if (!field_is(line, len, kind) ||
+        !field_is(line + skip, len - skip, item->service)) {
+        return 0;
+    }
+    skip += strlen(item->service) + 1;
+    var = line + skip;
+    space = memchr(var, ' ', len - skip);
+    if (space == NULL || space == var ||
+        (size_t)(space - var) >= sizeof(item->var)) {
+        return 0;
+    }
+    when = strtoll(space + 1, NULL, 10);
+    if (item->var[0] != '\0' && (time_t)when <= item->rotated) {
+        return 0;
+    }
+    snprintf(item->var, sizeof(item->var), "%.*s", (int)(space - var), var);
+    item->rotated = (time_t)when;
+    return 1;
+}
+
+/*
+ * Finds the newest record of item's service whatever its variable, for
+ * an item whose plan failed and so names no variable: a Redis service
+ * that 'rotarr redis --offline' protected but that publishes no port.
+ * Copies the recorded variable to item->var.  Returns 1 when found, 0
+ * when not, -1 with err set when the state file cannot be read.
+ */
+static int lookup_by_service(const char *dir, struct rotarr_managed *item,
+                             struct rotarr_error *err)
+{
+    struct rotarr_buf path = ROTARR_BUF_INIT;
+    char *bytes = NULL;
+    const char *line;
+    const char *end;
+    size_t len = 0;
+    int found = 0;
+
+    if (rotarr_buf_printf(&path, err, "%s/" ROTARR_STATE_DIR "/state",
+                          dir) < 0) {
+        return -1;
+    }
+    if (access(path.data, F_OK) != 0 && errno == ENOENT) {
+        goto out;
+    }
+    if (rotarr_file_read(path.data, 0, &bytes, &len, err) < 0) {
+        found = -1;
+        goto out;
+    }
+    for (line = bytes; line < bytes + len; line = end + 1) {
+        end = memchr(line, '\n', (size_t)(bytes + len - line));
+        if (end == NULL) {
+            end = bytes + len;
+        }
+        found |= take_service_record(line, (size_t)(end - line), item);
+    }
+
+out:
+    free(bytes);
+    rotarr_buf_release(&path);
+    return found;
+}
+
 static int set_due(const char *dir, struct rotarr_schedule *schedule,
                    struct rotarr_managed *item, struct rotarr_error *err)
 {
-    int found = 0;
+    int found;
 
     if (item->var[0] != '\0') {
         found = rotarr_state_lookup(dir, rotarr_managed_kind_name(item->kind),
                                     item->service, item->var, &item->rotated,
                                     err);
+    } else {
+        found = lookup_by_service(dir, item, err);
     }
     if (found < 0) {
         return -1;

@@ -283,6 +283,42 @@ check_unplannable_service_is_reported() {
         [ ! -e "$dir/.rotarr/state" ]
 }
 
+# make_offline_redis_stack DIR: a Redis service that publishes no port,
+# protected with 'rotarr redis --offline', as in the example stack.
+make_offline_redis_stack() {
+    mkdir -p "$1"
+    printf 'services:\n  cache:\n    image: redis:7-alpine\n' \
+        >"$1/compose.yaml"
+    : >"$1/.env"
+    chmod 600 "$1/.env"
+    expect_exit 0 "$ROTARR" -C "$1" redis --offline &&
+        assert_contains "$1/.rotarr/state" "redis cache REDIS_PASSWORD "
+}
+
+check_offline_redis_shows_recorded_age() {
+    local dir=$TEST_TMP/offline-redis
+
+    make_offline_redis_stack "$dir" &&
+        expect_exit 0 "$ROTARR" -C "$dir" status --offline &&
+        assert_match "$OUT" '^redis +cache +REDIS_PASSWORD +0d .* ok$' &&
+        assert_contains "$OUT" "cannot be rotated" &&
+        assert_not_contains "$OUT" "never" &&
+        ROTARR_NOW=$(( NOW + 91 * DAY )) expect_exit 1 "$ROTARR" -C "$dir" \
+            status --offline &&
+        assert_match "$OUT" '^redis +cache +REDIS_PASSWORD +9[01]d .* due$'
+}
+
+check_offline_redis_without_record_is_never() {
+    local dir=$TEST_TMP/offline-redis-unrecorded
+
+    make_offline_redis_stack "$dir" &&
+        printf 'redis other REDIS_PASSWORD %d\n' "$NOW" \
+            >"$dir/.rotarr/state" &&
+        expect_exit 1 "$ROTARR" -C "$dir" status --offline &&
+        assert_match "$OUT" '^redis +cache +- +never .* due$' &&
+        assert_contains "$OUT" "cannot be rotated"
+}
+
 check_systemd_units_verify() {
     # verify needs ExecStart's binary to exist, so a copy of the service
     # points at the binary under test; everything else is unchanged.
@@ -318,4 +354,8 @@ check "next rotate resumes a crash" check_crash_is_resumed_by_next_rotate
 check "two runs together: one rotates" check_two_runs_started_together
 check "held lock stops rotate" check_held_lock_stops_rotate
 check "unplannable service is reported" check_unplannable_service_is_reported
+check "offline Redis shows its recorded age" \
+    check_offline_redis_shows_recorded_age
+check "offline Redis with no record is never" \
+    check_offline_redis_without_record_is_never
 check "systemd-analyze verify accepts units" check_systemd_units_verify
