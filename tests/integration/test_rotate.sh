@@ -226,6 +226,40 @@ check_crash_is_resumed_by_next_rotate() {
     [ "$new" != "$pw" ] && can_login "$role" "$new"
 }
 
+# rotate_log_stack DIR: a fresh two-service stack, olddb due, newdb not.
+rotate_log_stack() {
+    local old_pw=logOldPassw0rdAAAAAAAAAAAAAAAAAA
+    local new_pw=logNewPassw0rdAAAAAAAAAAAAAAAAAA
+    local old_role new_role
+
+    old_role=$(new_role "$old_pw") && new_role=$(new_role "$new_pw") &&
+        make_two_db_stack "$1" "$old_role" "$old_pw" "$new_role" "$new_pw"
+}
+
+check_rotate_logs_each_action_once() {
+    local dir=$TEST_TMP/log-default new
+
+    rotate_log_stack "$dir" &&
+        expect_exit 0 "$ROTARR" -C "$dir" rotate &&
+        assert_lines "$ERR" 1 &&
+        assert_match "$ERR" "^rotarr: rotated the password of role '[^']*' of postgres service 'olddb' \(POSTGRES_PASSWORD\)$" &&
+        assert_not_contains "$ERR" "not due" || return 1
+    new=$(env_value "$dir/.env" OLD_DB_PASSWORD)
+    assert_not_contains "$ERR" "$new" &&
+        assert_not_contains "$ERR" logOldPassw0rd &&
+        assert_not_contains "$ERR" logNewPassw0rd
+}
+
+check_rotate_verbose_logs_skips() {
+    local dir=$TEST_TMP/log-verbose
+
+    rotate_log_stack "$dir" &&
+        expect_exit 0 "$ROTARR" -C "$dir" -v rotate &&
+        assert_lines "$ERR" 2 &&
+        assert_contains "$ERR" "rotated the password of role" &&
+        assert_contains "$ERR" "rotarr: postgres service 'newdb' (POSTGRES_PASSWORD) is 10 days old; not due yet"
+}
+
 check_two_runs_started_together() {
     local dir=$TEST_TMP/together role pw=togetherPassw0rdAAAAAAAAAAAAAAAA
     local a=0 b=0 new
@@ -351,6 +385,8 @@ check "never-rotated secret is due" check_never_rotated_is_due
 check "readable env file warns" check_readable_env_warns
 check "wrong password warns in status" check_wrong_password_warns_in_status
 check "next rotate resumes a crash" check_crash_is_resumed_by_next_rotate
+check "rotate logs each action once" check_rotate_logs_each_action_once
+check "rotate -v also logs the skips" check_rotate_verbose_logs_skips
 check "two runs together: one rotates" check_two_runs_started_together
 check "held lock stops rotate" check_held_lock_stops_rotate
 check "unplannable service is reported" check_unplannable_service_is_reported
