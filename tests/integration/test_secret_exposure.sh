@@ -44,8 +44,12 @@ def descendants(pid):
     while todo:
         p = todo.pop()
         found.append(p)
-        for task in os.listdir("/proc/%d/task" % p) if os.path.isdir(
-                "/proc/%d/task" % p) else []:
+        # A process may exit between two reads of /proc.
+        try:
+            tasks = os.listdir("/proc/%d/task" % p)
+        except OSError:
+            tasks = []
+        for task in tasks:
             kids = read("/proc/%d/task/%s/children" % (p, task)) or b""
             todo.extend(int(k) for k in kids.split())
     return found
