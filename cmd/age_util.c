@@ -365,6 +365,23 @@ int cmd_age_output_finish(struct cmd_age_output *out, int ok,
 /* The identities of the stack's encrypted files, loaded on first use. */
 static struct cmd_age_keys stack_keys;
 static int stack_keys_loaded;
+/* A passphrase typed at the prompt, added to stack_keys at the next use
+ * so that a verb reading the stack twice asks only once.  It cannot be
+ * added from the prompt, which runs while a decryption reads the
+ * identities. */
+static struct rotarr_secret *stack_passphrase;
+
+static struct rotarr_secret *stack_prompt(void *ctx, struct rotarr_error *err)
+{
+    struct rotarr_secret *typed = cmd_age_prompt(ctx, err);
+
+    if (typed != NULL) {
+        rotarr_secret_free(stack_passphrase);
+        stack_passphrase = rotarr_secret_new(rotarr_secret_data(typed),
+                                             rotarr_secret_len(typed), NULL);
+    }
+    return typed;
+}
 
 static const struct rotarr_age_identities *stack_identities(
     void *ctx, struct rotarr_error *err)
@@ -375,7 +392,20 @@ static const struct rotarr_age_identities *stack_identities(
             cmd_age_keys_release(&stack_keys);
             return NULL;
         }
+        rotarr_age_identities_set_prompt(stack_keys.ids, stack_prompt,
+                                         &stack_keys.prompted);
         stack_keys_loaded = 1;
+    }
+    if (stack_passphrase != NULL) {
+        if (rotarr_age_identities_add_passphrase(stack_keys.ids,
+                                                 stack_passphrase, err) < 0) {
+            return NULL;
+        }
+        rotarr_secret_free(stack_passphrase);
+        stack_passphrase = NULL;
+    }
+    if (stack_keys.missing.code != ROTARR_OK) {
+        *err = stack_keys.missing;
     }
     return stack_keys.ids;
 }
@@ -392,6 +422,8 @@ const struct rotarr_age_keyring *cmd_stack_keyring(void)
 
 void cmd_stack_keyring_release(void)
 {
+    rotarr_secret_free(stack_passphrase);
+    stack_passphrase = NULL;
     cmd_age_keys_release(&stack_keys);
     stack_keys_loaded = 0;
 }

@@ -338,7 +338,9 @@ void rotarr_age_set_workers(unsigned count);
 /*
  * The source of identities for a stack's encrypted files.  Readers call
  * get only when they meet an encrypted file.  It returns identities that
- * stay valid while the keyring does, or NULL with err set.
+ * stay valid while the keyring does, or NULL with err set.  It may
+ * return identities and also set err, to say why there are none (a
+ * missing key file), for the message when no identity opens a file.
  */
 struct rotarr_age_keyring {
     const struct rotarr_age_identities *(*get)(void *ctx,

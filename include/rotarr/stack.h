@@ -68,6 +68,7 @@ struct rotarr_stack_file {
      * again to the recipients in ROTARR_AGE_RECIPIENTS_FILE. */
     int encrypted;
     int armored;
+    int passphrase; /* encrypted with a passphrase, not to keys */
 };
 
 enum rotarr_service_kind {
@@ -147,13 +148,15 @@ rotarr_stack_keys(const struct rotarr_stack *stack);
 int rotarr_stack_encrypted(const struct rotarr_stack *stack);
 
 /*
- * Checks, before anything changes, that every encrypted file of the
- * stack can be written back: the recipients file
- * DIR/ROTARR_AGE_RECIPIENTS_FILE exists and lists valid recipients.
- * Returns 0, or -1 with err set (ROTARR_EFILE) saying what to create.
+ * Checks, before a rotation changes anything, that the stack's files can
+ * be written back without losing track of a password: not both .env and
+ * .env.age found by default; and for encrypted files, none encrypted with
+ * a passphrase, and a recipients file DIR/ROTARR_AGE_RECIPIENTS_FILE
+ * with valid recipients, one of them a key that decrypted the files.
+ * Returns 0, or -1 with err set (ROTARR_EFILE) saying what to do.
  */
-int rotarr_stack_check_recipients(const struct rotarr_stack *stack,
-                                  struct rotarr_error *err);
+int rotarr_stack_check_writable(const struct rotarr_stack *stack,
+                                struct rotarr_error *err);
 
 /*
  * Replaces the file at index with the len bytes at bytes, as

@@ -223,6 +223,7 @@ struct rotarr_secret *rotarr_age_keyring_decrypt(
 {
     const struct rotarr_age_identities *ids;
     enum rotarr_age_failure failure = ROTARR_AGE_OK;
+    struct rotarr_error why = ROTARR_ERROR_INIT;
     struct rotarr_secret *plain;
 
     if (keys == NULL) {
@@ -230,8 +231,9 @@ struct rotarr_secret *rotarr_age_keyring_decrypt(
                          "no identity was given to decrypt it", name);
         return NULL;
     }
-    ids = keys->get(keys->ctx, err);
+    ids = keys->get(keys->ctx, &why);
     if (ids == NULL) {
+        *err = why;
         rotarr_error_prefix(err, "cannot decrypt '%s'", name);
         return NULL;
     }
@@ -242,10 +244,14 @@ struct rotarr_secret *rotarr_age_keyring_decrypt(
     if (failure == ROTARR_AGE_FAIL_NO_MATCH &&
         rotarr_age_identities_count(ids) == 0 &&
         rotarr_age_uses_passphrase(bytes, len) == 0) {
-        rotarr_error_set(err, ROTARR_EDECRYPT, "no identity to decrypt "
-                         "with; rotarr reads the keys in the file that "
-                         "SOPS_AGE_KEY_FILE names, else in "
-                         "~/.config/sops/age/keys.txt");
+        if (why.code != ROTARR_OK) {
+            rotarr_error_set(err, ROTARR_EDECRYPT, "%s", why.msg);
+        } else {
+            rotarr_error_set(err, ROTARR_EDECRYPT, "no identity to decrypt "
+                             "with; rotarr reads the keys in the file that "
+                             "SOPS_AGE_KEY_FILE names, else in "
+                             "~/.config/sops/age/keys.txt");
+        }
     }
     rotarr_error_prefix(err, "cannot decrypt '%s'", name);
     return NULL;

@@ -255,7 +255,7 @@ int rotarr_arrkey_run(const struct rotarr_stack *stack,
     if (req->dry_run) {
         return 0;
     }
-    if (rotarr_stack_check_recipients(stack, err) < 0) {
+    if (rotarr_stack_check_writable(stack, err) < 0) {
         return -1;
     }
     return rotarr_stack_write_edits(stack, &plan->edits, NULL, NULL, err);

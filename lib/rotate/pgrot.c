@@ -315,7 +315,7 @@ int rotarr_pgrot_run(const struct rotarr_stack *stack,
         ret = collect_restart(stack, plan, err);
         goto out;
     }
-    if (rotarr_stack_check_recipients(stack, err) < 0) {
+    if (rotarr_stack_check_writable(stack, err) < 0) {
         goto out;
     }
     lock = rotarr_lock_acquire(dir, err);

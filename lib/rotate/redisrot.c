@@ -416,7 +416,7 @@ int rotarr_redisrot_run(const struct rotarr_stack *stack,
     if (req->dry_run) {
         return 0;
     }
-    if (rotarr_stack_check_recipients(stack, err) < 0) {
+    if (rotarr_stack_check_writable(stack, err) < 0) {
         return -1;
     }
     lock = rotarr_lock_acquire(dir, err);

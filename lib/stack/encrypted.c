@@ -6,6 +6,7 @@
 #include "rotarr/compat.h"
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include "rotarr/age.h"
 #include "rotarr/fileio.h"
@@ -30,7 +31,7 @@ int rotarr_stack_encrypted(const struct rotarr_stack *stack)
 }
 
 /* Loads DIR/ROTARR_AGE_RECIPIENTS_FILE.  The error for a missing file
- * tells the user how to create it. */
+ * gives the command that creates it. */
 static struct rotarr_age_recipients *
 load_recipients(const struct rotarr_stack *stack, struct rotarr_error *err)
 {
@@ -60,17 +61,147 @@ load_recipients(const struct rotarr_stack *stack, struct rotarr_error *err)
     return recipients;
 }
 
-int rotarr_stack_check_recipients(const struct rotarr_stack *stack,
-                                  struct rotarr_error *err)
+/* Returns 1 when line, a line of a recipients file, names recipient
+ * ("age1..." or "ssh-ed25519 AAAA...", which a comment may follow). */
+static int line_names(const char *line, size_t len, const char *recipient,
+                      size_t recipient_len)
+{
+    while (len > 0 && (*line == ' ' || *line == '\t')) {
+        line++;
+        len--;
+    }
+    return len >= recipient_len &&
+           memcmp(line, recipient, recipient_len) == 0 &&
+           (len == recipient_len || line[recipient_len] == ' ' ||
+            line[recipient_len] == '\t' || line[recipient_len] == '\r');
+}
+
+/* Returns 1 when one line of the recipients text names one of the
+ * recipients in mine (one a line). */
+static int lists_one_of(const char *text, size_t len, const char *mine)
+{
+    const char *line, *end, *own, *own_end;
+
+    for (own = mine; *own != '\0'; own = *own_end ? own_end + 1 : own_end) {
+        own_end = strchr(own, '\n');
+        if (own_end == NULL) {
+            own_end = own + strlen(own);
+        }
+        for (line = text; line < text + len; line = end + 1) {
+            end = memchr(line, '\n', (size_t)(text + len - line));
+            if (end == NULL) {
+                end = text + len;
+            }
+            if (own_end > own &&
+                line_names(line, (size_t)(end - line), own,
+                           (size_t)(own_end - own))) {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+/*
+ * Checks that the identities which opened the stack's files are among
+ * the recipients, so that the user can still decrypt what rotarr writes.
+ */
+static int check_own_recipient(const struct rotarr_stack *stack,
+                               const char *path, struct rotarr_error *err)
+{
+    struct rotarr_buf mine = ROTARR_BUF_INIT;
+    const struct rotarr_age_identities *ids = NULL;
+    struct rotarr_error why = ROTARR_ERROR_INIT;
+    char *text = NULL;
+    size_t len = 0;
+    int ret = -1;
+
+    /* The keyring gave these identities when the files were loaded. */
+    if (stack->keys != NULL) {
+        ids = stack->keys->get(stack->keys->ctx, &why);
+    }
+    if (ids == NULL) {
+        *err = why;
+        goto out;
+    }
+    if (rotarr_age_identities_recipients(ids, &mine, err) < 0 ||
+        rotarr_file_read(path, 0, &text, &len, err) < 0) {
+        goto out;
+    }
+    if (mine.len == 0 || !lists_one_of(text, len, mine.data)) {
+        rotarr_error_set(err, ROTARR_EFILE,
+                         "'%s' lists none of the keys that decrypted the "
+                         "stack's env file, so after this change you could "
+                         "not decrypt it; add yours with 'rotarr keygen -y "
+                         "KEYFILE >> %s'",
+                         path, path);
+        goto out;
+    }
+    ret = 0;
+
+out:
+    free(text);
+    rotarr_buf_release(&mine);
+    return ret;
+}
+
+/* Refuses to write back a file encrypted with a passphrase, which would
+ * become a file for the recipients' keys without the owner knowing. */
+static int check_no_passphrase(const struct rotarr_stack *stack,
+                               struct rotarr_error *err)
+{
+    size_t i;
+
+    for (i = 0; i < stack->file_count; i++) {
+        if (stack->files[i].passphrase) {
+            return rotarr_error_set(err, ROTARR_EFILE,
+                                    "'%s' is encrypted with a passphrase, "
+                                    "and rotarr writes env files for the "
+                                    "keys in '%s' only; encrypt it to those "
+                                    "keys first ('rotarr decrypt', then "
+                                    "'rotarr encrypt -R %s')",
+                                    stack->files[i].display,
+                                    ROTARR_AGE_RECIPIENTS_FILE,
+                                    ROTARR_AGE_RECIPIENTS_FILE);
+        }
+    }
+    return 0;
+}
+
+int rotarr_stack_check_writable(const struct rotarr_stack *stack,
+                                struct rotarr_error *err)
 {
     struct rotarr_age_recipients *recipients;
+    char *path;
+    int ret;
 
+    if (stack->both_env_files) {
+        return rotarr_error_set(err, ROTARR_EFILE,
+                                "both '.env' and '.env.age' exist in '%s'; "
+                                "rotarr would rewrite '.env' only and leave "
+                                "an out-of-date password in '.env.age', so "
+                                "delete the one that is out of date or name "
+                                "one with '--env-file'",
+                                stack->dir);
+    }
     if (!rotarr_stack_encrypted(stack)) {
         return 0;
     }
+    if (check_no_passphrase(stack, err) < 0) {
+        return -1;
+    }
     recipients = load_recipients(stack, err);
     rotarr_age_recipients_free(recipients);
-    return recipients == NULL ? -1 : 0;
+    if (recipients == NULL) {
+        return -1;
+    }
+    path = stack_join(stack->dir, ROTARR_AGE_RECIPIENTS_FILE, err);
+    if (path == NULL) {
+        return -1;
+    }
+    ret = check_own_recipient(stack, path, err);
+    free(path);
+    return ret;
 }
 
 int rotarr_stack_replace_file(const struct rotarr_stack *stack, size_t index,

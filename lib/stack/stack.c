@@ -211,19 +211,36 @@ static int warn_env_entries(struct rotarr_stack *stack,
  * checks that the text is UTF-8 with no NUL.  Returns 0, or -1.
  */
 static int read_env_text(const struct rotarr_stack *stack, const char *path,
-                         const char *display, struct rotarr_secret **text,
-                         int *encrypted, int *armored,
+                         struct rotarr_stack_file *file,
+                         struct rotarr_secret **text,
                          struct rotarr_error *err)
 {
+    const char *display = file->display;
+    size_t name_len = strlen(display);
     char *bytes = NULL;
     size_t len = 0;
 
     if (rotarr_file_read(path, 0, &bytes, &len, err) < 0) {
         return -1;
     }
-    *encrypted = rotarr_age_is_encrypted(bytes, len);
-    *armored = *encrypted && bytes[strspn(bytes, " \t\r\n")] == '-';
-    if (*encrypted) {
+    file->encrypted = rotarr_age_is_encrypted(bytes, len);
+    file->armored = file->encrypted &&
+                    bytes[strspn(bytes, " \t\r\n")] == '-';
+    file->passphrase = file->encrypted &&
+                       rotarr_age_uses_passphrase(bytes, len) == 1;
+    /* A plaintext file under an encrypted name would be written back in
+     * plaintext while its owner believes it encrypted. */
+    if (!file->encrypted && name_len > 4 &&
+        strcmp(display + name_len - 4, ".age") == 0) {
+        sodium_memzero(bytes, len);
+        free(bytes);
+        return rotarr_error_set(err, ROTARR_EDECRYPT,
+                                "'%s' is not an age file although its name "
+                                "ends in '.age'; encrypt it with 'rotarr "
+                                "encrypt -R %s -o %s FILE', or rename it",
+                                display, ROTARR_AGE_RECIPIENTS_FILE, display);
+    }
+    if (file->encrypted) {
         *text = rotarr_age_keyring_decrypt(stack->keys, display, bytes, len,
                                            err);
     } else {
@@ -255,7 +272,6 @@ long stack_load_env_file(struct rotarr_stack *stack, const char *path,
     struct rotarr_dotenv *env;
     struct rotarr_secret *text = NULL;
     long loaded;
-    int encrypted, armored;
 
     loaded = find_loaded(stack, path);
     if (loaded >= 0) {
@@ -266,9 +282,7 @@ long stack_load_env_file(struct rotarr_stack *stack, const char *path,
         return -1;
     }
     file = add_file(stack, ROTARR_STACK_FILE_ENV, path, err);
-    if (file == NULL ||
-        read_env_text(stack, path, file->display, &text, &encrypted,
-                      &armored, err) < 0) {
+    if (file == NULL || read_env_text(stack, path, file, &text, err) < 0) {
         return -1;
     }
     env = rotarr_dotenv_parse(file->display, rotarr_secret_data(text),
@@ -279,10 +293,8 @@ long stack_load_env_file(struct rotarr_stack *stack, const char *path,
         return -1;
     }
     file->env = env;
-    file->encrypted = encrypted;
-    file->armored = armored;
     file->bytes = rotarr_dotenv_bytes(env, &file->len);
-    if ((!encrypted &&
+    if ((!file->encrypted &&
          warn_readable(stack, path, file->display, err) < 0) ||
         warn_env_entries(stack, env, file->display, err) < 0) {
         return -1;
@@ -332,6 +344,7 @@ static int pick_default_env(struct rotarr_stack *stack, char **path,
     }
     has_plain = lstat(*path, &st) == 0;
     has_sealed = lstat(sealed, &st) == 0;
+    stack->both_env_files = has_plain && has_sealed;
     if (has_plain && has_sealed &&
         stack_add_warning(stack, err,
                           "both '.env' and '.env.age' exist; rotarr reads "

@@ -12,6 +12,7 @@ struct rotarr_stack {
     rotarr_lookup_fn shell_lookup;
     void *shell_ctx;
     const struct rotarr_age_keyring *keys; /* for encrypted env files */
+    int both_env_files; /* .env and .env.age exist; .env was chosen */
     struct rotarr_stack_file *files;
     size_t file_count;
     size_t project_env_file; /* (size_t)-1 when there is none */

@@ -12,6 +12,7 @@ require_services postgres redis
 for tool in age age-keygen redis-cli redis-server; do
     command -v "$tool" >/dev/null || die "'$tool' is not installed"
 done
+export TRANSCRIPT=$TEST_TMP/transcript
 # shellcheck source=tests/integration/redis_servers.sh
 . "$(dirname "$0")/redis_servers.sh"
 
@@ -171,6 +172,103 @@ check_missing_recipients_changes_nothing() {
         can_login "$role" "$old" && [ ! -e "$dir/.rotarr/journal" ]
 }
 
+# A recipients file without the user's own key would seal the new
+# password away from the user: refused before the server changes.
+check_foreign_recipients_change_nothing() {
+    local old=foreignPassw0rdMMMMMMMMMMMMMMMM role dir before
+
+    role=$(new_role "$old") && dir=$(pg_stack "$role" "$old") &&
+        age-keygen -y "$TEST_TMP/other.txt" >"$dir/.rotarr/recipients" &&
+        before=$(sha256sum "$dir/.env.age") &&
+        expect_exit 3 "$ROTARR" -C "$dir" postgres &&
+        assert_contains "$ERR" "lists none of the keys" || return 1
+    [ "$before" = "$(sha256sum "$dir/.env.age")" ] &&
+        can_login "$role" "$old" && [ ! -e "$dir/.rotarr/journal" ]
+}
+
+# Twin: with the user's key among others, both keys open the result.
+check_shared_recipients_rotate() {
+    local old=sharedPassw0rdNNNNNNNNNNNNNNNNN role dir new
+
+    role=$(new_role "$old") && dir=$(pg_stack "$role" "$old") &&
+        age-keygen -y "$TEST_TMP/other.txt" >>"$dir/.rotarr/recipients" &&
+        expect_exit 0 "$ROTARR" -C "$dir" postgres &&
+        new=$(plain_value "$dir" POSTGRES_PASSWORD) || return 1
+    can_login "$role" "$new" &&
+        age -d -i "$TEST_TMP/other.txt" "$dir/.env.age" |
+        grep -qxF "POSTGRES_PASSWORD=$new"
+}
+
+# A .env.age in plain text, or empty, is not taken for an env file.
+check_plaintext_env_age_exits_7() {
+    local dir=$TEST_TMP/fake-age
+
+    mkdir -p "$dir" &&
+        printf 'services:\n  web:\n    image: nginx\n' >"$dir/compose.yaml" &&
+        (umask 077 && printf 'A=plainValue0123456789\n' >"$dir/.env.age") &&
+        expect_exit 7 "$ROTARR" -C "$dir" inspect &&
+        assert_contains "$ERR" "'.env.age' is not an age file" &&
+        assert_not_contains "$ERR" plainValue0123456789 &&
+        : >"$dir/.env.age" &&
+        expect_exit 7 "$ROTARR" -C "$dir" inspect &&
+        assert_contains "$ERR" "is not an age file"
+}
+
+# A passphrase-encrypted .env.age would silently become a file for the
+# recipients' keys: refused, after the passphrase opened it.
+check_passphrase_env_age_rejected() {
+    local old=passPassw0rdOOOOOOOOOOOOOOOOOOOO role dir before status=0
+
+    role=$(new_role "$old") && dir=$(pg_stack "$role" "$old") &&
+        printf 'POSTGRES_PORT=%s\nPOSTGRES_PASSWORD=%s\nAPP_DB_PASS=%s\n' \
+            "$ROTARR_PGPORT" "$old" "$old" >"$TEST_TMP/pass.env" &&
+        rm -f -- "$dir/.env.age" &&
+        python3 "$ROTARR_TOOLS/pty_run.py" typedPassphrase "$ROTARR" \
+            encrypt -p -o "$dir/.env.age" "$TEST_TMP/pass.env" >/dev/null &&
+        rm -f -- "$TEST_TMP/pass.env" &&
+        before=$(sha256sum "$dir/.env.age") || return 1
+    python3 "$ROTARR_TOOLS/pty_run.py" typedPassphrase "$ROTARR" -C "$dir" \
+        postgres >"$OUT" || status=$?
+    [ "$status" -eq 3 ] || { echo "  exit status $status, expected 3" >&2; return 1; }
+    assert_contains "$TRANSCRIPT" "encrypted with a passphrase" &&
+        [ "$(grep -c 'Enter passphrase' "$TRANSCRIPT")" -eq 1 ] &&
+        [ "$before" = "$(sha256sum "$dir/.env.age")" ] &&
+        can_login "$role" "$old"
+}
+
+# Both .env and .env.age: a rotation would leave .env.age out of date.
+check_both_env_files_rejected() {
+    local old=bothPassw0rdPPPPPPPPPPPPPPPPPPP role dir
+
+    role=$(new_role "$old") && dir=$(pg_stack "$role" "$old") &&
+        (umask 077 && plain "$dir" >"$dir/.env") &&
+        expect_exit 3 "$ROTARR" -C "$dir" postgres &&
+        assert_contains "$ERR" "both '.env' and '.env.age' exist" &&
+        can_login "$role" "$old" &&
+        [ "$(env_value "$dir/.env" POSTGRES_PASSWORD)" = "$old" ]
+}
+
+# Twin: naming the env file settles which one rotarr rewrites.
+check_both_env_files_with_env_file_rotate() {
+    local old=namedPassw0rdQQQQQQQQQQQQQQQQQQ role dir new
+
+    role=$(new_role "$old") && dir=$(pg_stack "$role" "$old") &&
+        (umask 077 && printf 'UNRELATED=1\n' >"$dir/.env") &&
+        expect_exit 0 "$ROTARR" -C "$dir" --env-file .env.age postgres &&
+        new=$(plain_value "$dir" POSTGRES_PASSWORD) || return 1
+    [ "$new" != "$old" ] && can_login "$role" "$new"
+}
+
+# No key file: the message names the file rotarr looked for.
+check_missing_key_file_is_named() {
+    local dir
+
+    dir=$(pg_stack nokeyrole nokeyPassw0rdRRRRRRRRRRRRRRRRR) &&
+        SOPS_AGE_KEY_FILE=$TEST_TMP/no-such-keys.txt \
+            expect_exit 7 "$ROTARR" -C "$dir" inspect &&
+        assert_contains "$ERR" "no-such-keys.txt"
+}
+
 # A crash after the server changed leaves an age-encrypted journal, which
 # resume opens with the same identity.
 check_crash_leaves_encrypted_journal() {
@@ -294,6 +392,17 @@ check "an armored, world-readable .env.age keeps armor and mode" \
     check_armored_env_age_stays_armored
 check "no recipients file: refused before any change" \
     check_missing_recipients_changes_nothing
+check "recipients without the user's key: refused" \
+    check_foreign_recipients_change_nothing
+check "twin: the user's key among others rotates" \
+    check_shared_recipients_rotate
+check "a plaintext or empty .env.age exits 7" check_plaintext_env_age_exits_7
+check "a passphrase .env.age is refused, one prompt" \
+    check_passphrase_env_age_rejected
+check "both .env and .env.age: rotation refused" check_both_env_files_rejected
+check "twin: --env-file .env.age rotates" \
+    check_both_env_files_with_env_file_rotate
+check "a missing key file is named" check_missing_key_file_is_named
 check "a crash leaves an encrypted journal that resume opens" \
     check_crash_leaves_encrypted_journal
 check "twin: a plaintext stack's journal is plain text" \
