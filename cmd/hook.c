@@ -163,6 +163,25 @@ static void print_findings_json(const struct rotarr_guard_findings *f)
     printf("],\"more\":%zu}\n", f->dropped);
 }
 
+/*
+ * Returns what to do about the findings of a scan of where.  A secret in
+ * a commit reaches every clone and push of it, so editing the files no
+ * longer removes it.
+ */
+static const char *findings_advice(const char *where)
+{
+    if (strcmp(where, "the staged files") == 0) {
+        return "remove the secrets from the index, or encrypt the env files";
+    }
+    if (strcmp(where, "the commits of the range") == 0) {
+        return "those secrets are in the history: rotate them ('rotarr "
+               "postgres' and 'rotarr redis' rotate database passwords, "
+               "'rotarr arr-key' Servarr API keys), then rewrite the "
+               "history, such as with 'git filter-repo'";
+    }
+    return "remove the secrets from those files, or encrypt the env files";
+}
+
 /* Prints the findings and returns the exit status. */
 static int report_findings(const struct rotarr_guard_findings *f,
                            const char *where)
@@ -177,11 +196,8 @@ static int report_findings(const struct rotarr_guard_findings *f,
     if (total == 0) {
         return 0;
     }
-    cmd_error("%zu finding%s in %s; remove the secrets from %s, or encrypt "
-              "the env files",
-              total, total == 1 ? "" : "s", where,
-              strcmp(where, "the staged files") == 0 ? "the index"
-                                                     : "those files");
+    cmd_error("%zu finding%s in %s; %s", total, total == 1 ? "" : "s", where,
+              findings_advice(where));
     return ROTARR_NO;
 }
 

@@ -250,7 +250,8 @@ int rotarr_guard_check_tree(struct rotarr_guard *guard, const char *rev,
  * as "origin/main..HEAD") adds or changes, oldest commit first.  A merge
  * is compared with its first parent.  A blob seen before at the same path
  * is not scanned again.  Findings name their commit.  A range starting
- * with '-' is rejected with ROTARR_EUSAGE.
+ * with '-', and one that git cannot resolve inside a repository, are
+ * rejected with ROTARR_EUSAGE.
  */
 int rotarr_guard_check_range(struct rotarr_guard *guard, const char *range,
                              struct rotarr_guard_findings *findings,

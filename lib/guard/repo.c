@@ -551,18 +551,48 @@ static int list_changes(struct rotarr_guard *guard,
     return 0;
 }
 
+/*
+ * Lists the commits of range, oldest first, one id a line.  When git
+ * rejects the range inside a repository, the range is what is wrong, so
+ * the error is ROTARR_EUSAGE; outside one, git's own message stays.
+ */
+static int list_commits(const char *range, struct rotarr_buf *commits,
+                        struct rotarr_error *err)
+{
+    const char *rev_list[] = { "git", "rev-list", "--reverse",
+                               "--end-of-options", range, NULL };
+    const char *git_dir[] = { "git", "rev-parse", "--git-dir", NULL };
+    struct rotarr_buf ignored = ROTARR_BUF_INIT;
+    int status = 0;
+    int ret;
+
+    if (guard_git_run(rev_list, NULL, 0, commits, &status, err) < 0) {
+        return -1;
+    }
+    if (status == 0) {
+        return 0;
+    }
+    ret = guard_git_run(git_dir, NULL, 0, &ignored, NULL, err);
+    rotarr_buf_release(&ignored);
+    if (ret < 0) {
+        return -1;
+    }
+    return rotarr_error_set(err, ROTARR_EUSAGE,
+                            "invalid range '%s': git cannot resolve it to "
+                            "commits; check it with 'git log %s'",
+                            range, range);
+}
+
 int rotarr_guard_check_range(struct rotarr_guard *guard, const char *range,
                              struct rotarr_guard_findings *findings,
                              struct rotarr_error *err)
 {
-    const char *rev_list[] = { "git", "rev-list", "--reverse",
-                               "--end-of-options", range, NULL };
     struct rotarr_buf commits = ROTARR_BUF_INIT, out = ROTARR_BUF_INIT;
     struct guard_entries entries = { NULL, 0, 0 };
     int ret = -1;
 
     if (reject_option(range, err) < 0 ||
-        guard_git_run(rev_list, NULL, 0, &commits, NULL, err) < 0) {
+        list_commits(range, &commits, err) < 0) {
         goto out;
     }
     if (commits.len == 0) {

@@ -360,6 +360,14 @@ static int judge_env_file(struct rotarr_guard_scan *scan,
                                       err);
     }
     *rejected = 1;
+    if (commit != NULL) {
+        /* Unstaging cannot help a file that a commit already holds. */
+        return guard_findings_add(values, ROTARR_GUARD_PLAINTEXT_ENV,
+                                  scan->path, 1, commit,
+                                  "plaintext env file in a commit; rotate "
+                                  "its secrets and rewrite the history",
+                                  err);
+    }
     return guard_findings_add(values, ROTARR_GUARD_PLAINTEXT_ENV, scan->path,
                               1, commit,
                               "plaintext env file; encrypt it with age or "

@@ -566,6 +566,54 @@ check_range_names_commit() {
         expect_exit 0 "$ROTARR" -C "$repo" hook check HEAD~1..HEAD
 }
 
+range_advises_rotation() {
+    local repo
+
+    repo=$(new_guarded_repo) &&
+        git -C "$repo" add -f .env &&
+        gitc -C "$repo" commit -q --no-verify -m leak &&
+        expect_exit 1 "$ROTARR" -C "$repo" hook check HEAD~1..HEAD &&
+        assert_contains "$OUT" ".env:1: plaintext env file in a commit; \
+rotate its secrets and rewrite the history" &&
+        assert_not_contains "$OUT" "git rm --cached" &&
+        assert_contains "$ERR" "rotate them ('rotarr postgres' and \
+'rotarr redis'" &&
+        assert_contains "$ERR" "rewrite the history" &&
+        assert_not_contains "$OUT" "$SECRET"
+}
+
+staged_env_advises_unstaging() {
+    local repo
+
+    repo=$(new_guarded_repo) &&
+        git -C "$repo" add -f .env &&
+        expect_exit 1 gitc -C "$repo" commit -q -m test &&
+        assert_contains "$(both)" "unstage it with 'git rm --cached'" &&
+        assert_not_contains "$(both)" "rewrite the history"
+}
+
+bad_range_is_usage_error() {
+    local repo
+
+    repo=$(new_guarded_repo) &&
+        expect_exit 2 "$ROTARR" -C "$repo" hook check nosuchref..HEAD &&
+        assert_contains "$ERR" "invalid range 'nosuchref..HEAD'" &&
+        assert_contains "$ERR" "'git log nosuchref..HEAD'" &&
+        assert_not_contains "$ERR" "rev-list" &&
+        assert_not_contains "$ERR" "fatal:"
+}
+
+good_range_is_not_usage_error() {
+    local repo
+
+    repo=$(new_guarded_repo) &&
+        expect_exit 0 "$ROTARR" -C "$repo" hook check HEAD &&
+        assert_not_contains "$ERR" "invalid range" &&
+        expect_exit 3 "$ROTARR" -C "$TEST_TMP" hook check HEAD~1..HEAD &&
+        assert_not_contains "$ERR" "invalid range" &&
+        assert_contains "$ERR" "not a git repository"
+}
+
 check_json_lists_findings() {
     local repo
 
@@ -639,5 +687,9 @@ check "hook without rotarr on PATH rejects the commit" \
 check "check --all finds a commit made with --no-verify" \
     check_all_finds_committed_env
 check "check REV-RANGE names the commit" check_range_names_commit
+check "range finding advises rotation" range_advises_rotation
+check "staged finding advises unstaging" staged_env_advises_unstaging
+check "bad range is a usage error" bad_range_is_usage_error
+check "no usage error for a valid range" good_range_is_not_usage_error
 check "--json hook check prints one document" check_json_lists_findings
 check "hook usage errors exit 2" usage_errors
