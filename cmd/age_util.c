@@ -2,7 +2,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <termios.h>
@@ -12,6 +14,7 @@
 
 #include "age_util.h"
 #include "cmd.h"
+#include "progress.h"
 #include "rotarr/fileio.h"
 
 /* The terminal whose echo is off while a passphrase is read, so that a
@@ -19,16 +22,59 @@
 static int tty_fd = -1;
 static struct termios tty_saved;
 
-static const int tty_signals[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM };
-#define TTY_SIGNAL_COUNT (sizeof(tty_signals) / sizeof(tty_signals[0]))
+/* The temporary output file that a signal handler removes.  It is filled
+ * before the handler is installed and emptied after it is removed. */
+static char signal_temp_path[PATH_MAX];
 
-static void restore_tty_and_raise(int sig)
+static const int cleanup_signals[CMD_AGE_SIGNAL_COUNT] = {
+    SIGHUP, SIGINT, SIGQUIT, SIGTERM,
+};
+
+/* Undoes what the process changed outside itself, then dies of sig so
+ * that the exit status shows it.  Only async-signal-safe calls. */
+static void clean_up_and_raise(int sig)
 {
     if (tty_fd >= 0) {
         tcsetattr(tty_fd, TCSANOW, &tty_saved);
     }
+    if (signal_temp_path[0] != '\0') {
+        unlink(signal_temp_path);
+    }
+    cmd_progress_erase_in_handler();
     signal(sig, SIG_DFL);
     raise(sig);
+}
+
+void cmd_age_catch_signals(void (*handler)(int),
+                           struct sigaction old[CMD_AGE_SIGNAL_COUNT])
+{
+    struct sigaction action, previous;
+    size_t i;
+
+    memset(&action, 0, sizeof(action));
+    action.sa_handler = handler;
+    sigemptyset(&action.sa_mask);
+    for (i = 0; i < CMD_AGE_SIGNAL_COUNT; i++) {
+        sigaddset(&action.sa_mask, cleanup_signals[i]);
+    }
+    for (i = 0; i < CMD_AGE_SIGNAL_COUNT; i++) {
+        sigaction(cleanup_signals[i], NULL, &previous);
+        /* A signal ignored on entry (nohup, a background job of a
+         * shell without job control) stays ignored. */
+        if (previous.sa_handler != SIG_IGN) {
+            sigaction(cleanup_signals[i], &action, NULL);
+        }
+        old[i] = previous;
+    }
+}
+
+void cmd_age_restore_signals(const struct sigaction old[CMD_AGE_SIGNAL_COUNT])
+{
+    size_t i;
+
+    for (i = 0; i < CMD_AGE_SIGNAL_COUNT; i++) {
+        sigaction(cleanup_signals[i], &old[i], NULL);
+    }
 }
 
 static void tty_write(int fd, const char *text)
@@ -87,22 +133,16 @@ static ssize_t read_line(int fd, struct rotarr_secret *secret)
 static ssize_t read_hidden(int fd, const char *prompt,
                            struct rotarr_secret *secret)
 {
-    struct sigaction action, old[TTY_SIGNAL_COUNT];
+    struct sigaction old[CMD_AGE_SIGNAL_COUNT];
     struct termios quiet;
     ssize_t len;
-    size_t i;
 
     if (tcgetattr(fd, &tty_saved) != 0) {
         tty_write(fd, prompt);
         return read_line(fd, secret);
     }
-    memset(&action, 0, sizeof(action));
-    action.sa_handler = restore_tty_and_raise;
-    sigemptyset(&action.sa_mask);
     tty_fd = fd;
-    for (i = 0; i < TTY_SIGNAL_COUNT; i++) {
-        sigaction(tty_signals[i], &action, &old[i]);
-    }
+    cmd_age_catch_signals(clean_up_and_raise, old);
     quiet = tty_saved;
     quiet.c_lflag &= ~(tcflag_t)ECHO;
     /* Echo goes off before the prompt appears, so that nothing typed
@@ -111,9 +151,7 @@ static ssize_t read_hidden(int fd, const char *prompt,
     tty_write(fd, prompt);
     len = read_line(fd, secret);
     tcsetattr(fd, TCSANOW, &tty_saved);
-    for (i = 0; i < TTY_SIGNAL_COUNT; i++) {
-        sigaction(tty_signals[i], &old[i], NULL);
-    }
+    cmd_age_restore_signals(old);
     tty_fd = -1;
     tty_write(fd, "\n");
     return len;
@@ -329,20 +367,33 @@ void cmd_age_read_file_in_parallel(struct rotarr_age_source *source)
 int cmd_age_output_open(struct cmd_age_output *out, const char *path,
                         struct rotarr_error *err)
 {
+    const char *temp;
+    int n;
+
     memset(out, 0, sizeof(*out));
     out->sink.write = rotarr_age_fd_write;
     out->sink.ctx = &out->fd;
     if (path == NULL || strcmp(path, "-") == 0) {
         out->fd.fd = STDOUT_FILENO;
         out->fd.name = "standard output";
-        return 0;
+    } else {
+        out->file = rotarr_age_outfile_open(path, err);
+        if (out->file == NULL) {
+            return -1;
+        }
+        out->fd.fd = rotarr_age_outfile_fd(out->file);
+        out->fd.name = path;
+        temp = rotarr_age_outfile_temp_path(out->file);
+        n = snprintf(signal_temp_path, sizeof(signal_temp_path), "%s",
+                     temp != NULL ? temp : "");
+        if (n < 0 || (size_t)n >= sizeof(signal_temp_path)) {
+            /* open() took the path, so it is below PATH_MAX. */
+            signal_temp_path[0] = '\0';
+        }
     }
-    out->file = rotarr_age_outfile_open(path, err);
-    if (out->file == NULL) {
-        return -1;
-    }
-    out->fd.fd = rotarr_age_outfile_fd(out->file);
-    out->fd.name = path;
+    /* Also for standard output, so that the progress line is erased. */
+    cmd_age_catch_signals(clean_up_and_raise, out->old_signals);
+    out->signals_caught = 1;
     return 0;
 }
 
@@ -350,16 +401,22 @@ int cmd_age_output_finish(struct cmd_age_output *out, int ok,
                           struct rotarr_error *err)
 {
     struct rotarr_age_outfile *file = out->file;
+    int ret = 0;
 
     out->file = NULL;
-    if (file == NULL) {
-        return 0;
-    }
-    if (!ok) {
+    if (file != NULL && !ok) {
         rotarr_age_outfile_abort(file);
-        return 0;
+    } else if (file != NULL) {
+        ret = rotarr_age_outfile_commit(file, err);
     }
-    return rotarr_age_outfile_commit(file, err);
+    /* After the rename, so that a signal during the sync still removes
+     * the temporary file. */
+    if (out->signals_caught) {
+        cmd_age_restore_signals(out->old_signals);
+        out->signals_caught = 0;
+    }
+    signal_temp_path[0] = '\0';
+    return ret;
 }
 
 /* The identities of the stack's encrypted files, loaded on first use. */

@@ -6,6 +6,8 @@
 #ifndef ROTARR_CMD_AGE_UTIL_H
 #define ROTARR_CMD_AGE_UTIL_H
 
+#include <signal.h>
+
 #include "rotarr/age.h"
 #include "rotarr/error.h"
 #include "rotarr/secret.h"
@@ -76,17 +78,41 @@ void cmd_age_keys_release(struct cmd_age_keys *keys);
 int cmd_age_load_file(const char *path, struct rotarr_secret **out,
                       int *encrypted);
 
+/* The signals after which the age verbs clean up before they die:
+ * SIGHUP, SIGINT, SIGQUIT and SIGTERM.  SIGPIPE is not among them,
+ * because a temporary output file is a regular file, never a pipe. */
+#define CMD_AGE_SIGNAL_COUNT 4
+
+/*
+ * Sets handler for the CMD_AGE_SIGNAL_COUNT signals, with all of them
+ * blocked while it runs, and stores the previous actions in old.  A
+ * signal ignored on entry stays ignored.
+ */
+void cmd_age_catch_signals(void (*handler)(int),
+                           struct sigaction old[CMD_AGE_SIGNAL_COUNT]);
+
+/* Puts back the actions that cmd_age_catch_signals stored in old. */
+void cmd_age_restore_signals(const struct sigaction old[CMD_AGE_SIGNAL_COUNT]);
+
 /*
  * Output to standard output, or to a file that appears at path only when
- * cmd_age_output_finish is called with success.
+ * cmd_age_output_finish is called with success.  Only one may be open at
+ * a time, because its signal handler uses one static path.
  */
 struct cmd_age_output {
     struct rotarr_age_fd fd;
     struct rotarr_age_outfile *file;
     struct rotarr_age_sink sink;
+    struct sigaction old_signals[CMD_AGE_SIGNAL_COUNT];
+    int signals_caught;
 };
 
-/* Opens path ("-" or NULL: standard output).  Returns 0 or -1. */
+/*
+ * Opens path ("-" or NULL: standard output).  Until
+ * cmd_age_output_finish, SIGHUP, SIGINT, SIGQUIT and SIGTERM remove the
+ * temporary file and erase the progress line before the process dies of
+ * the signal.  Returns 0 or -1.
+ */
 int cmd_age_output_open(struct cmd_age_output *out, const char *path,
                         struct rotarr_error *err);
 

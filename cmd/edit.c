@@ -331,24 +331,24 @@ static int load_recipients(struct edit_session *s)
     return 0;
 }
 
-static void set_signals(void (*handler)(int), int ignore_interrupt)
+/* Notes the signals that end the session and leaves Ctrl-C to the
+ * editor while it runs. */
+static void catch_signals(struct sigaction old[CMD_AGE_SIGNAL_COUNT])
 {
-    struct sigaction action;
+    struct sigaction ignore;
 
-    memset(&action, 0, sizeof(action));
-    sigemptyset(&action.sa_mask);
-    action.sa_handler = handler;
-    sigaction(SIGTERM, &action, NULL);
-    sigaction(SIGHUP, &action, NULL);
-    /* Ctrl-C belongs to the editor while it runs. */
-    action.sa_handler = ignore_interrupt ? SIG_IGN : SIG_DFL;
-    sigaction(SIGINT, &action, NULL);
-    sigaction(SIGQUIT, &action, NULL);
+    cmd_age_catch_signals(note_signal, old);
+    memset(&ignore, 0, sizeof(ignore));
+    sigemptyset(&ignore.sa_mask);
+    ignore.sa_handler = SIG_IGN;
+    sigaction(SIGINT, &ignore, NULL);
+    sigaction(SIGQUIT, &ignore, NULL);
 }
 
 static int edit_run(struct edit_session *s)
 {
     struct rotarr_error err = ROTARR_ERROR_INIT;
+    struct sigaction old[CMD_AGE_SIGNAL_COUNT];
     int status = load_recipients(s);
 
     if (status == 0) {
@@ -357,13 +357,13 @@ static int edit_run(struct edit_session *s)
     if (status != 0) {
         return status;
     }
-    set_signals(note_signal, 1);
+    catch_signals(old);
     if (write_temp(s, &err) < 0 || run_editor(s, &err) < 0 ||
         save(s, &err) < 0) {
         status = cmd_report(&err);
     }
     remove_temp(s);
-    set_signals(SIG_DFL, 0);
+    cmd_age_restore_signals(old);
     if (edit_signal != 0) {
         raise(edit_signal);
     }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,6 +24,10 @@
 
 /* The line on the terminal, which a message must erase first. */
 static struct cmd_progress *shown_progress;
+
+/* Set while a line is on the terminal, for cmd_progress_erase_in_handler,
+ * which cannot follow shown_progress safely. */
+static volatile sig_atomic_t line_on_terminal;
 
 static int64_t now_ms(void)
 {
@@ -130,10 +135,17 @@ static unsigned percent(uint64_t done, uint64_t total)
     return share >= 100.0 ? 100 : (unsigned)share;
 }
 
-/* Formats "412 MiB / 1.0 GiB (40%), 1.4 GiB/s" or "3 / 12 files (25%)". */
+/* Optional fields of the counts, dropped in this order on a narrow
+ * terminal. */
+#define FIELD_RATE 1u
+#define FIELD_PERCENT 2u
+
+/* Formats "412 MiB / 1.0 GiB (40%), 1.4 GiB/s" or "3 / 12 files (25%)",
+ * with only the optional fields that fields has. */
 static size_t format_counts(char *buf, size_t size,
                             enum cmd_progress_unit unit, uint64_t done,
-                            uint64_t total, int64_t elapsed_ms)
+                            uint64_t total, int64_t elapsed_ms,
+                            unsigned fields)
 {
     char done_text[32], total_text[32], rate_text[32];
     size_t len = 0;
@@ -155,10 +167,11 @@ static size_t format_counts(char *buf, size_t size,
             append(buf, size, &len, " / %s", total_text);
         }
     }
-    if (total > 0) {
+    if (total > 0 && (fields & FIELD_PERCENT)) {
         append(buf, size, &len, " (%u%%)", percent(done, total));
     }
-    if (unit == CMD_PROGRESS_BYTES && elapsed_ms > 0) {
+    if (unit == CMD_PROGRESS_BYTES && elapsed_ms > 0 &&
+        (fields & FIELD_RATE)) {
         cmd_progress_format_size(rate_text, sizeof(rate_text),
                                  (uint64_t)((double)done * 1000.0 /
                                             (double)elapsed_ms));
@@ -187,20 +200,48 @@ static void append_name(char *buf, size_t size, size_t *len,
     buf[*len] = '\0';
 }
 
+/* Cuts the line to room columns at the end of a word, so that no number
+ * is cut in two, and without a trailing separator. */
+static size_t cut_at_word(char *buf, size_t len, size_t room)
+{
+    if (len <= room) {
+        return len;
+    }
+    len = room;
+    while (len > 0 && buf[len] != ' ') {
+        len--;
+    }
+    while (len > 0 && (buf[len - 1] == ' ' || buf[len - 1] == ',' ||
+                       buf[len - 1] == ':' || buf[len - 1] == '/')) {
+        len--;
+    }
+    buf[len] = '\0';
+    return len;
+}
+
 size_t cmd_progress_format(char *buf, size_t size, const char *action,
                            const char *name, enum cmd_progress_unit unit,
                            uint64_t done, uint64_t total,
                            int64_t elapsed_ms, size_t width)
 {
+    static const unsigned field_sets[] = {
+        FIELD_RATE | FIELD_PERCENT, FIELD_PERCENT, 0,
+    };
     char counts[128];
-    size_t counts_len, fixed, name_len, room, len = 0;
+    size_t counts_len, fixed, name_len, room, i, len = 0;
 
-    counts_len = format_counts(counts, sizeof(counts), unit, done, total,
-                               elapsed_ms);
     name_len = name != NULL ? strlen(name) : 0;
-    /* "<action> <name>: <counts>" */
-    fixed = strlen(action) + 2 + counts_len;
     room = width == 0 ? SIZE_MAX : width - 1;
+    /* "<action> <name>: <counts>", with the fewest fields dropped that
+     * lets the whole name fit, else all of them and a shortened name. */
+    for (i = 0; i < sizeof(field_sets) / sizeof(*field_sets); i++) {
+        counts_len = format_counts(counts, sizeof(counts), unit, done, total,
+                                   elapsed_ms, field_sets[i]);
+        fixed = strlen(action) + 2 + counts_len;
+        if (fixed + (name_len > 0 ? 1 + name_len : 0) <= room) {
+            break;
+        }
+    }
     append(buf, size, &len, "%s", action);
     if (name_len > 0 && fixed + 1 + name_len <= room) {
         append(buf, size, &len, " ");
@@ -211,11 +252,7 @@ size_t cmd_progress_format(char *buf, size_t size, const char *action,
                     name_len - (room - fixed - 1 - 3));
     }
     append(buf, size, &len, ": %s", counts);
-    if (len > room) {
-        len = room;
-        buf[len] = '\0';
-    }
-    return len;
+    return cut_at_word(buf, len, room);
 }
 
 static void draw(struct cmd_progress *p, uint64_t done, uint64_t total,
@@ -237,6 +274,7 @@ static void draw(struct cmd_progress *p, uint64_t done, uint64_t total,
         shown_progress->shown = 0;
     }
     p->shown = 1;
+    line_on_terminal = 1;
     p->drawn_ms = now;
     shown_progress = p;
 }
@@ -293,6 +331,16 @@ void cmd_progress_interrupt(void)
     if (shown_progress != NULL && shown_progress->shown) {
         write_stderr(ERASE_LINE, strlen(ERASE_LINE));
         shown_progress->shown = 0;
+        line_on_terminal = 0;
+    }
+}
+
+void cmd_progress_erase_in_handler(void)
+{
+    /* write_stderr calls only write(). */
+    if (line_on_terminal) {
+        write_stderr(ERASE_LINE, strlen(ERASE_LINE));
+        line_on_terminal = 0;
     }
 }
 
@@ -304,6 +352,7 @@ void cmd_progress_end(struct cmd_progress *p)
     if (p->shown) {
         write_stderr(ERASE_LINE, strlen(ERASE_LINE));
         p->shown = 0;
+        line_on_terminal = 0;
     }
     if (shown_progress == p) {
         shown_progress = NULL;

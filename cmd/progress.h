@@ -81,6 +81,11 @@ void cmd_progress_end(struct cmd_progress *p);
  * can be printed; the next report draws it again. */
 void cmd_progress_interrupt(void);
 
+/* Erases the line if one is on the terminal.  Unlike the functions above
+ * it is async-signal-safe, for a handler that is about to end the
+ * process. */
+void cmd_progress_erase_in_handler(void);
+
 /*
  * Formats bytes for people: "512 B", "9.5 KiB", "412 MiB", "1.0 GiB",
  * with one decimal below 10 and none above.  Returns the length, or -1
@@ -90,10 +95,12 @@ int cmd_progress_format_size(char *buf, size_t size, uint64_t bytes);
 
 /*
  * Formats the line without escape sequences, at most width - 1 columns
- * wide (width 0: no limit), shortening the front of name to fit, with
- * control characters in name replaced by '?'.  total 0 means unknown:
- * no total and no percent.  The rate (bytes only) is left out while
- * elapsed_ms is 0.  Returns the length.
+ * wide (width 0: no limit), with control characters in name replaced by
+ * '?'.  To fit, it drops the rate, then the percent, then shortens the
+ * front of name, and as a last resort cuts the line between words, so a
+ * number is never cut in two.  total 0 means unknown: no total and no
+ * percent.  The rate (bytes only) is left out while elapsed_ms is 0.
+ * Returns the length.
  */
 size_t cmd_progress_format(char *buf, size_t size, const char *action,
                            const char *name, enum cmd_progress_unit unit,

@@ -455,6 +455,14 @@ struct rotarr_age_outfile *rotarr_age_outfile_open(const char *path,
 int rotarr_age_outfile_fd(const struct rotarr_age_outfile *file);
 
 /*
+ * Returns the path of the temporary file, for a caller that removes it
+ * from a signal handler, or NULL when the output is written in place.
+ * The string lives until commit or abort.
+ */
+const char *rotarr_age_outfile_temp_path(
+    const struct rotarr_age_outfile *file);
+
+/*
  * Syncs the file, renames it to path, syncs the directory and frees
  * file.  Returns 0, or -1 with err set after removing the temporary file.
  */

@@ -94,10 +94,20 @@ static int no_match(const struct rotarr_age_identities *ids,
         return rotarr_error_set(err, ROTARR_EDECRYPT, "no identity to "
                                 "decrypt with");
     }
+    if (ids->count == 1) {
+        return rotarr_error_set(err, ROTARR_EDECRYPT, "no identity matched: "
+                                "the file is encrypted to %zu recipient%s, "
+                                "and the identity given is not among them; "
+                                "give the matching key with -i or in "
+                                "$SOPS_AGE_KEY_FILE", h->count,
+                                h->count == 1 ? "" : "s");
+    }
     return rotarr_error_set(err, ROTARR_EDECRYPT, "no identity matched: "
-                            "the file is encrypted to %zu recipient%s and "
-                            "none of the %zu identities given is one",
-                            h->count, h->count == 1 ? "" : "s", ids->count);
+                            "the file is encrypted to %zu recipient%s, and "
+                            "none of the %zu identities given is among "
+                            "them; give the matching key with -i or in "
+                            "$SOPS_AGE_KEY_FILE", h->count,
+                            h->count == 1 ? "" : "s", ids->count);
 }
 
 /* Finds the file key; failure gets the reason when it returns -1. */

@@ -125,6 +125,12 @@ int rotarr_age_outfile_fd(const struct rotarr_age_outfile *file)
     return file->fd;
 }
 
+const char *rotarr_age_outfile_temp_path(
+    const struct rotarr_age_outfile *file)
+{
+    return file->temp;
+}
+
 int rotarr_age_outfile_commit(struct rotarr_age_outfile *file,
                               struct rotarr_error *err)
 {

@@ -279,7 +279,24 @@ bad_input() {
 }
 
 bad_no_matching_identity() {
-    bad_input 7 "no identity matched" "$WORK/plain-1.age" -i "$WORK/key2"
+    bad_input 7 "no identity matched: the file is encrypted to 1 recipient," \
+        "$WORK/plain-1.age" -i "$WORK/key2" &&
+        assert_contains "$ERR" "and the identity given is not among them" &&
+        assert_contains "$ERR" "give the matching key with -i"
+}
+
+# The count of identities in the message agrees with its noun.
+bad_no_matching_identities() {
+    expect_exit 7 "$ROTARR" decrypt -i "$WORK/key2" -i "$WORK/key3" \
+        "$WORK/plain-1.age" &&
+        assert_contains "$ERR" "and none of the 2 identities given is among"
+}
+
+# Twin: the same identities with the matching one among them decrypt.
+matching_identity_among_several() {
+    expect_exit 0 "$ROTARR" decrypt -i "$WORK/key2" -i "$WORK/key1" \
+        -o "$WORK/plain-1.several" "$WORK/plain-1.age" &&
+        same "$WORK/plain-1" "$WORK/plain-1.several"
 }
 
 bad_wrong_passphrase() {
@@ -474,6 +491,82 @@ edit_refuses_passphrase_file() {
         [ "$(sha256sum <"$stack/secret.age")" = "$before" ]
 }
 
+# start_on_fifo DIR VERB: starts 'rotarr VERB -o DIR/out DIR/in' in the
+# background with SIGINT at its default action (a background job of a
+# shell without job control ignores it), with DIR/in a FIFO opened on
+# descriptor 3.  Its pid goes to $PID.
+start_on_fifo() {
+    local dir=$1 verb=$2
+
+    rm -rf "$dir" && mkdir "$dir" && mkfifo "$dir/in" || return 1
+    if [ "$verb" = decrypt ]; then
+        env --default-signal=INT "$ROTARR_BINARY" decrypt -i "$WORK/key1" \
+            -o "$dir/out" "$dir/in" 2>"$ERR" &
+    else
+        env --default-signal=INT "$ROTARR_BINARY" encrypt -r "$R1" \
+            -o "$dir/out" "$dir/in" 2>"$ERR" &
+    fi
+    PID=$!
+    exec 3>"$dir/in"
+}
+
+# wait_for_temp DIR: waits until the temporary output file in DIR has
+# data.
+wait_for_temp() {
+    local i
+
+    for i in $(seq 200); do
+        if [ -n "$(find "$1" -name '.out.rotarr-*' -size +0)" ]; then
+            return 0
+        fi
+        sleep 0.05
+    done
+    printf '  no temporary output file with data in %s\n' "$1" >&2
+    return 1
+}
+
+# A signal while the output is written removes the temporary file, which
+# for decrypt contains plaintext, and the process dies of the signal.
+interrupted_output_is_removed() {
+    local verb=$1 sig=$2 expected=$3 dir=$WORK/interrupt-$1-$2 status=0
+    local input=$WORK/plain-10485760
+
+    [ "$verb" = decrypt ] && input=$input.age
+    start_on_fifo "$dir" "$verb" || return 1
+    head -c 4194304 "$input" >&3
+    wait_for_temp "$dir" || { exec 3>&-; kill "$PID"; return 1; }
+    kill -s "$sig" "$PID"
+    wait "$PID" || status=$?
+    exec 3>&-
+    if [ "$status" -ne "$expected" ]; then
+        printf '  exit %d, expected %d\n' "$status" "$expected" >&2
+        return 1
+    fi
+    [ "$(listing "$dir")" = in ] || {
+        printf '  left behind: %s\n' "$(listing "$dir")" >&2
+        return 1
+    }
+}
+
+# Twin: the same run fed to the end leaves the whole output.
+uninterrupted_output_is_complete() {
+    local verb=$1 dir=$WORK/complete-$1 status=0
+    local input=$WORK/plain-10485760
+
+    [ "$verb" = decrypt ] && input=$input.age
+    start_on_fifo "$dir" "$verb" || return 1
+    cat "$input" >&3
+    exec 3>&-
+    wait "$PID" || status=$?
+    [ "$status" -eq 0 ] && [ "$(listing "$dir")" = "$(printf 'in\nout')" ] ||
+        return 1
+    if [ "$verb" = decrypt ]; then
+        same "$WORK/plain-10485760" "$dir/out"
+    else
+        age -d -i "$WORK/key1" "$dir/out" | cmp -s - "$WORK/plain-10485760"
+    fi
+}
+
 # Peak memory does not grow with the input: 64 MiB needs no more than
 # 1 MiB, within a margin of 1 MiB.  The binary runs without valgrind,
 # whose own memory would be measured and which takes minutes for 64 MiB.
@@ -581,6 +674,8 @@ check "passphrases must match" passphrases_must_match
 check "binary output refused on a terminal" binary_output_refused_on_terminal
 check "output file is 0600" output_file_is_private
 check "bad input: no matching identity" bad_no_matching_identity
+check "bad input: none of several identities" bad_no_matching_identities
+check "one of several identities matches" matching_identity_among_several
 check "bad input: wrong passphrase" bad_wrong_passphrase
 check "bad input: tampered header" bad_tampered_header
 check "bad input: tampered payload" bad_tampered_payload
@@ -602,5 +697,15 @@ check "edit changes a value" edit_changes_value_and_reencrypts
 check "edit without change keeps file" edit_without_change_keeps_file
 check "edit with failing editor keeps file" edit_failing_editor_keeps_file
 check "edit refuses a passphrase file" edit_refuses_passphrase_file
+check "SIGINT removes partial decrypt output" \
+    interrupted_output_is_removed decrypt INT 130
+check "SIGTERM removes partial decrypt output" \
+    interrupted_output_is_removed decrypt TERM 143
+check "SIGHUP removes partial encrypt output" \
+    interrupted_output_is_removed encrypt HUP 129
+check "decrypt fed to the end leaves output" \
+    uninterrupted_output_is_complete decrypt
+check "encrypt fed to the end leaves output" \
+    uninterrupted_output_is_complete encrypt
 check "memory does not grow with input" memory_is_constant
 check "testkit vectors through the CLI" testkit_through_cli

@@ -121,6 +121,36 @@ check_short_work_is_silent_by_default() {
     assert_empty "$TRANSCRIPT"
 }
 
+# A decrypt to a file, stopped by SIGINT while its input (a FIFO) waits
+# for more: the line is erased and the exit status is 128 + 2.  The
+# status of rotarr goes to interrupt.status.
+check_interrupt_erases_line() {
+    rm -f interrupt.fifo interrupt.out interrupt.status
+    mkfifo interrupt.fifo || return 1
+    # shellcheck disable=SC2016 # expanded by the inner shell
+    on_pty sh -c '
+        env --default-signal=INT "$0" decrypt -i key.txt -o interrupt.out \
+            interrupt.fifo &
+        pid=$!
+        exec 3>interrupt.fifo
+        head -c 4194304 big.age >&3
+        i=0
+        while [ -z "$(find . -name ".interrupt.out.rotarr-*" -size +0)" ] &&
+            [ $i -lt 200 ]; do
+            sleep 0.05
+            i=$((i + 1))
+        done
+        sleep 0.2
+        kill -INT $pid
+        wait $pid
+        echo $? >interrupt.status' "$ROTARR_BINARY" || return 1
+    assert_match "$TRANSCRIPT" "^${CR}decrypting interrupt\.fifo: " &&
+        assert_line_erased &&
+        [ "$(cat interrupt.status)" = 130 ] &&
+        [ ! -e interrupt.out ] &&
+        [ -z "$(find . -name '.interrupt.out.rotarr-*')" ]
+}
+
 # A repository of three files in one commit.
 make_repo() {
     git init -q repo &&
@@ -193,6 +223,8 @@ check "output to the same terminal hides progress" \
     check_output_on_same_terminal_is_silent
 check "short work draws nothing by default" \
     check_short_work_is_silent_by_default
+check "SIGINT erases the line and the partial output" \
+    check_interrupt_erases_line
 check "hook check draws the file count" check_hook_scan_draws_file_count
 check "hook check to a file gets nothing" \
     check_hook_scan_file_stderr_is_silent

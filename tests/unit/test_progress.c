@@ -178,6 +178,41 @@ START_TEST(test_line__commits_count_and_percent)
 }
 END_TEST
 
+/* Formats the line of 600 MiB of 2 GiB after one second, width columns
+ * wide. */
+static const char *narrow_line(size_t width)
+{
+    static char buf[CMD_PROGRESS_LINE_MAX];
+
+    ck_assert_uint_lt(cmd_progress_format(buf, sizeof(buf), "decrypting",
+                                          "big.age", CMD_PROGRESS_BYTES,
+                                          600 * MIB, 2048 * MIB, 1000,
+                                          width),
+                      width);
+    return buf;
+}
+
+START_TEST(test_line__wide_terminal_keeps_every_field)
+{
+    ck_assert_str_eq(narrow_line(80), "decrypting big.age: 600 MiB / "
+                                      "2.0 GiB (29%), 600 MiB/s");
+}
+END_TEST
+
+START_TEST(test_line__narrow_terminal_drops_rate_first)
+{
+    ck_assert_str_eq(narrow_line(45),
+                     "decrypting big.age: 600 MiB / 2.0 GiB (29%)");
+}
+END_TEST
+
+START_TEST(test_line__narrow_terminal_drops_percent_next)
+{
+    ck_assert_str_eq(narrow_line(40),
+                     "decrypting big.age: 600 MiB / 2.0 GiB");
+}
+END_TEST
+
 START_TEST(test_line__long_name_shortened_from_front)
 {
     char buf[CMD_PROGRESS_LINE_MAX];
@@ -186,7 +221,8 @@ START_TEST(test_line__long_name_shortened_from_front)
     len = cmd_progress_format(buf, sizeof(buf), "encrypting",
                               "/srv/backups/2026/december/nextcloud.tar",
                               CMD_PROGRESS_BYTES, MIB, 4 * MIB, 0, 50);
-    ck_assert_str_eq(buf, "encrypting ...tcloud.tar: 1.0 MiB / 4.0 MiB (25%)");
+    ck_assert_str_eq(buf, "encrypting ...er/nextcloud.tar: 1.0 MiB / "
+                          "4.0 MiB");
     ck_assert_uint_eq(len, 49);
 }
 END_TEST
@@ -203,15 +239,15 @@ START_TEST(test_line__short_name_kept_whole)
 }
 END_TEST
 
-START_TEST(test_line__narrow_terminal_cuts_line)
+START_TEST(test_line__narrow_terminal_cuts_between_numbers)
 {
     char buf[CMD_PROGRESS_LINE_MAX];
 
     ck_assert_uint_eq(cmd_progress_format(buf, sizeof(buf), "encrypting",
                                           "a.tar", CMD_PROGRESS_BYTES, MIB,
                                           4 * MIB, 0, 21),
-                      20);
-    ck_assert_str_eq(buf, "encrypting: 1.0 MiB ");
+                      19);
+    ck_assert_str_eq(buf, "encrypting: 1.0 MiB");
 }
 END_TEST
 
@@ -769,7 +805,10 @@ static Suite *progress_suite(void)
     tcase_add_test(format, test_line__commits_count_and_percent);
     tcase_add_test(format, test_line__long_name_shortened_from_front);
     tcase_add_test(format, test_line__short_name_kept_whole);
-    tcase_add_test(format, test_line__narrow_terminal_cuts_line);
+    tcase_add_test(format, test_line__narrow_terminal_cuts_between_numbers);
+    tcase_add_test(format, test_line__wide_terminal_keeps_every_field);
+    tcase_add_test(format, test_line__narrow_terminal_drops_rate_first);
+    tcase_add_test(format, test_line__narrow_terminal_drops_percent_next);
     tcase_add_test(format, test_line__control_characters_replaced);
     suite_add_tcase(s, format);
 
