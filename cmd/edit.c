@@ -17,6 +17,7 @@
 #include "cmd.h"
 #include "rotarr/buf.h"
 #include "rotarr/fileio.h"
+#include "rotarr/journal.h"
 
 #define EDIT_HELP                                                            \
     "\n"                                                                     \
@@ -25,7 +26,10 @@
     "$VISUAL or $EDITOR on it, and when the content changed encrypts it\n" \
     "again to the recipients in <dir>/.rotarr/recipients, replacing\n"     \
     "<file> atomically.  A missing <file> starts empty.  The temporary\n"  \
-    "file is overwritten and removed on every exit path but SIGKILL.\n"
+    "file is overwritten and removed on every exit path but SIGKILL.\n"   \
+    "The stack's lock is held while the editor runs, so no rotation\n"   \
+    "runs meanwhile.  When <file> changed on disk all the same, it is\n" \
+    "kept, and the edit is saved next to it as <name>.edited-N.age.\n"
 
 /* State of one edit: the paths that contain plaintext while the editor
  * runs, and the content before the edit. */
@@ -35,7 +39,13 @@ struct edit_session {
     struct rotarr_buf dir;
     struct rotarr_buf temp;
     struct rotarr_secret *before;
+    struct rotarr_lock *lock;
+    char *loaded;      /* the target's bytes before the edit, or NULL */
+    size_t loaded_len;
 };
+
+/* Maximum N in the name <name>.edited-N.age of an edit kept aside. */
+#define EDIT_ASIDE_MAX 100
 
 /* Exit status of the child when /bin/sh cannot be run. */
 #define EXEC_FAILED_STATUS 127
@@ -237,7 +247,72 @@ static int run_editor(const struct edit_session *s, struct rotarr_error *err)
     return 0;
 }
 
-/* Encrypts the edited text when it changed. */
+/* Returns 1 when the target's bytes on disk differ from those read
+ * before the edit, as when it was deleted or written meanwhile. */
+static int changed_on_disk(const struct edit_session *s)
+{
+    struct rotarr_error err = ROTARR_ERROR_INIT;
+    char *bytes = NULL;
+    size_t len = 0;
+    int present, changed;
+
+    present = access(s->target, F_OK) == 0 || errno != ENOENT;
+    if (present && rotarr_file_read(s->target, 0, &bytes, &len, &err) < 0) {
+        return 1;
+    }
+    changed = present != (s->loaded != NULL) ||
+              (present && (len != s->loaded_len ||
+                           memcmp(bytes, s->loaded, len) != 0));
+    free(bytes);
+    return changed;
+}
+
+/* Encrypts the edited text to a new file next to the target, named like
+ * it with ".edited-N" before ".age".  Returns -1 with err naming it. */
+static int keep_aside(const struct edit_session *s, const char *bytes,
+                      size_t len, struct rotarr_error *err)
+{
+    struct rotarr_buf path = ROTARR_BUF_INIT;
+    size_t stem = strlen(s->target);
+    int n, ret = -1;
+
+    if (stem > 4 && strcmp(s->target + stem - 4, ".age") == 0) {
+        stem -= 4;
+    }
+    for (n = 1; n <= EDIT_ASIDE_MAX; n++) {
+        rotarr_buf_reset(&path);
+        if (rotarr_buf_printf(&path, err, "%.*s.edited-%d.age", (int)stem,
+                              s->target, n) < 0) {
+            goto out;
+        }
+        if (access(path.data, F_OK) != 0 && errno == ENOENT) {
+            break;
+        }
+    }
+    if (n > EDIT_ASIDE_MAX) {
+        rotarr_error_set(err, ROTARR_EFILE, "'%s' changed while it was "
+                         "edited, and the names for keeping the edit aside "
+                         "up to '%s' are taken; remove old ones and edit "
+                         "again", s->target, path.data);
+        goto out;
+    }
+    if (rotarr_age_encrypt_buf_to_file(path.data, s->recipients.data, bytes,
+                                       len, err) < 0) {
+        goto out;
+    }
+    ret = rotarr_error_set(err, ROTARR_EFILE, "'%s' changed while it was "
+                           "edited, so it was not overwritten; the edited "
+                           "text is in '%s', encrypted to the same "
+                           "recipients: merge the two with 'rotarr edit'",
+                           s->target, path.data);
+
+out:
+    rotarr_buf_release(&path);
+    return ret;
+}
+
+/* Encrypts the edited text when it changed, unless the target changed
+ * on disk meanwhile, in which case the edit is kept aside. */
 static int save(const struct edit_session *s, struct rotarr_error *err)
 {
     char *bytes;
@@ -252,6 +327,8 @@ static int save(const struct edit_session *s, struct rotarr_error *err)
                                    len) == 0)) {
         cmd_notice("no change; '%s' was left as it was", s->target);
         ret = 0;
+    } else if (changed_on_disk(s)) {
+        ret = keep_aside(s, bytes, len, err);
     } else {
         ret = rotarr_age_encrypt_buf_to_file(s->target, s->recipients.data,
                                              bytes, len, err);
@@ -277,7 +354,8 @@ static int passphrase_file(const char *path)
     return ret;
 }
 
-/* Decrypts the target, or starts empty when it does not exist. */
+/* Decrypts the target, or starts empty when it does not exist.  Its
+ * bytes are kept to find out at save time whether it changed. */
 static int load_target(struct edit_session *s)
 {
     struct rotarr_error err = ROTARR_ERROR_INIT;
@@ -286,6 +364,10 @@ static int load_target(struct edit_session *s)
     if (access(s->target, F_OK) != 0 && errno == ENOENT) {
         s->before = rotarr_secret_alloc(0, &err);
         return s->before == NULL ? cmd_report(&err) : 0;
+    }
+    if (rotarr_file_read(s->target, 0, &s->loaded, &s->loaded_len,
+                         &err) < 0) {
+        return cmd_report(&err);
     }
     if (passphrase_file(s->target)) {
         /* Saving would silently switch it from the passphrase to the
@@ -331,6 +413,44 @@ static int load_recipients(struct edit_session *s)
     return 0;
 }
 
+/*
+ * Checks that the target can be replaced, by creating and removing a
+ * temporary file next to it as the save will, so that a read-only
+ * directory fails before the editor runs and not after.
+ */
+static int check_writable(const struct edit_session *s)
+{
+    struct rotarr_error err = ROTARR_ERROR_INIT;
+    struct rotarr_age_outfile *probe;
+
+    probe = rotarr_age_outfile_open(s->target, &err);
+    if (probe == NULL) {
+        cmd_report(&err);
+        cmd_error("'%s' could not be saved after the edit; make its "
+                  "directory writable and run 'rotarr edit' again",
+                  s->target);
+        return ROTARR_EFILE;
+    }
+    rotarr_age_outfile_abort(probe);
+    return 0;
+}
+
+/* Takes the stack's lock for the whole session, so that a rotation
+ * cannot rewrite the target while it is edited. */
+static int take_lock(struct edit_session *s)
+{
+    struct rotarr_error err = ROTARR_ERROR_INIT;
+
+    s->lock = rotarr_lock_acquire(cmd_globals.dir, &err);
+    if (s->lock == NULL) {
+        cmd_report(&err);
+        cmd_error("'rotarr edit' does not start while the lock is held, "
+                  "so that no rotation is lost");
+        return err.code;
+    }
+    return 0;
+}
+
 /* Notes the signals that end the session and leaves Ctrl-C to the
  * editor while it runs. */
 static void catch_signals(struct sigaction old[CMD_AGE_SIGNAL_COUNT])
@@ -351,6 +471,12 @@ static int edit_run(struct edit_session *s)
     struct sigaction old[CMD_AGE_SIGNAL_COUNT];
     int status = load_recipients(s);
 
+    if (status == 0) {
+        status = check_writable(s);
+    }
+    if (status == 0) {
+        status = take_lock(s);
+    }
     if (status == 0) {
         status = load_target(s);
     }
@@ -381,6 +507,8 @@ int cmd_edit(int argc, char **argv)
         return status;
     }
     status = edit_run(&s);
+    rotarr_lock_release(s.lock);
+    free(s.loaded);
     rotarr_secret_free(s.before);
     rotarr_buf_release(&s.recipients);
     rotarr_buf_release(&s.dir);

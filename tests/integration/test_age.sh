@@ -491,6 +491,115 @@ edit_refuses_passphrase_file() {
         [ "$(sha256sum <"$stack/secret.age")" = "$before" ]
 }
 
+# A second rotarr (a rotation) holds the stack's lock: edit refuses
+# before the editor runs, naming the holder.
+edit_refuses_while_locked() {
+    local stack=$WORK/stack-edit before
+
+    before=$(sha256sum <"$stack/.env.age")
+    printf '#!/bin/sh\necho editor ran >&2\n' >"$WORK/editor-ran.sh"
+    chmod +x "$WORK/editor-ran.sh"
+    (cd "$stack" && SOPS_AGE_KEY_FILE=$WORK/key1 \
+        EDITOR=$WORK/editor-ran.sh flock -n .rotarr/lock \
+        "$ROTARR" edit .env.age >"$OUT" 2>"$ERR")
+    [ $? -eq 3 ] && assert_contains "$ERR" "another rotarr is working" &&
+        assert_contains "$ERR" "lock is held" &&
+        assert_not_contains "$ERR" "editor ran" &&
+        [ "$(sha256sum <"$stack/.env.age")" = "$before" ]
+}
+
+# Twin: edit holds the lock itself while the editor runs.
+edit_holds_lock_while_editing() {
+    local stack=$WORK/stack-edit
+
+    cat >"$WORK/editor-lock.sh" <<EOF
+#!/bin/sh
+if flock -n "$stack/.rotarr/lock" true; then
+    echo free >"$WORK/lock-state"
+else
+    echo held >"$WORK/lock-state"
+fi
+EOF
+    chmod +x "$WORK/editor-lock.sh"
+    (cd "$stack" && SOPS_AGE_KEY_FILE=$WORK/key1 \
+        EDITOR=$WORK/editor-lock.sh "$ROTARR" edit .env.age 2>"$ERR") &&
+        [ "$(cat "$WORK/lock-state")" = held ] &&
+        flock -n "$stack/.rotarr/lock" true
+}
+
+# The file is rewritten while the editor runs (by a tool that ignores the
+# lock): edit keeps that version and saves the edit next to it.
+edit_keeps_edit_aside_on_change() {
+    local stack=$WORK/stack-aside
+
+    make_stack "$stack" || return 1
+    cat >"$WORK/editor-race.sh" <<EOF
+#!/bin/sh
+printf 'DB_PASSWORD=rotated\n' |
+    "$ROTARR" encrypt -R "$stack/.rotarr/recipients" -o "$stack/.env.age"
+sed -i 's/hunter2/swordfish/' "\$1"
+EOF
+    chmod +x "$WORK/editor-race.sh"
+    (cd "$stack" && SOPS_AGE_KEY_FILE=$WORK/key1 \
+        EDITOR=$WORK/editor-race.sh "$ROTARR" edit .env.age 2>"$ERR")
+    [ $? -eq 3 ] && assert_contains "$ERR" "changed while it was edited" &&
+        assert_contains "$ERR" "'.env.edited-1.age'" &&
+        [ "$(age -d -i "$WORK/key1" "$stack/.env.age")" = \
+          DB_PASSWORD=rotated ] &&
+        age -d -i "$WORK/key2" "$stack/.env.edited-1.age" \
+            >"$WORK/aside" &&
+        grep -qx 'DB_PASSWORD=swordfish' "$WORK/aside"
+}
+
+# make_nobody_stack DIR: an encrypted stack that 'nobody' can read, with
+# a lock file it can write and key1 readable at DIR/key.
+make_nobody_stack() {
+    local dir=$1
+
+    make_stack "$dir" || return 1
+    cp "$WORK/key1" "$dir/key"
+    touch "$dir/.rotarr/lock"
+    chown nobody "$dir/.rotarr/lock"
+    chmod -R a+rX "$dir"
+    cat >"$dir/editor.sh" <<'EOF'
+#!/bin/sh
+echo editor ran >&2
+sed 's/hunter2/swordfish/' "$1" >"$1.new" && cat "$1.new" >"$1"
+EOF
+    chmod 755 "$dir/editor.sh"
+}
+
+# Root writes anywhere, so rotarr runs as 'nobody' in a directory that
+# root owns: edit refuses before the editor runs, so no edit is lost.
+edit_refuses_read_only_dir() {
+    local dir before
+
+    dir=$(mktemp -d /tmp/rotarr-edit-ro.XXXXXX) || return 1
+    at_exit "rm -rf '$dir'"
+    make_nobody_stack "$dir" || return 1
+    before=$(sha256sum <"$dir/.env.age")
+    (cd "$dir" && SOPS_AGE_KEY_FILE=$dir/key EDITOR=$dir/editor.sh \
+        runuser -u nobody -- "$ROTARR" edit .env.age >"$OUT" 2>"$ERR")
+    [ $? -eq 3 ] && assert_contains "$ERR" "make its directory writable" &&
+        assert_not_contains "$ERR" "editor ran" &&
+        [ "$(sha256sum <"$dir/.env.age")" = "$before" ]
+}
+
+# Twin: the same as 'nobody' in a directory it owns saves the edit.
+edit_saves_in_writable_dir() {
+    local dir
+
+    dir=$(mktemp -d /tmp/rotarr-edit-rw.XXXXXX) || return 1
+    at_exit "rm -rf '$dir'"
+    make_nobody_stack "$dir" || return 1
+    chown -R nobody "$dir"
+    (cd "$dir" && SOPS_AGE_KEY_FILE=$dir/key EDITOR=$dir/editor.sh \
+        runuser -u nobody -- "$ROTARR" edit .env.age >"$OUT" 2>"$ERR") &&
+        assert_contains "$ERR" "editor ran" &&
+        age -d -i "$WORK/key1" "$dir/.env.age" | grep -qx \
+            'DB_PASSWORD=swordfish'
+}
+
 # start_on_fifo DIR VERB: starts 'rotarr VERB -o DIR/out DIR/in' in the
 # background with SIGINT at its default action (a background job of a
 # shell without job control ignores it), with DIR/in a FIFO opened on
@@ -697,6 +806,11 @@ check "edit changes a value" edit_changes_value_and_reencrypts
 check "edit without change keeps file" edit_without_change_keeps_file
 check "edit with failing editor keeps file" edit_failing_editor_keeps_file
 check "edit refuses a passphrase file" edit_refuses_passphrase_file
+check "edit refuses while the lock is held" edit_refuses_while_locked
+check "edit holds the lock while editing" edit_holds_lock_while_editing
+check "edit keeps the edit aside on change" edit_keeps_edit_aside_on_change
+check "edit refuses a read-only directory" edit_refuses_read_only_dir
+check "edit saves in a writable directory" edit_saves_in_writable_dir
 check "SIGINT removes partial decrypt output" \
     interrupted_output_is_removed decrypt INT 130
 check "SIGTERM removes partial decrypt output" \
