@@ -73,6 +73,9 @@ int cmd_resume(int argc, char **argv)
         goto out;
     }
     if (found == 0) {
+        if (plan.notices.data != NULL) {
+            fputs(plan.notices.data, stderr);
+        }
         cmd_notice("nothing to resume in '%s'", cmd_globals.dir);
         goto out;
     }

@@ -109,6 +109,46 @@ int rotarr_dir_sync(const char *dir, struct rotarr_error *err)
     ROTARR_MUST_CHECK;
 
 /*
+ * Claims the new temporary file open at fd, named path, for its writer:
+ * takes a shared flock on it, which rotarr_temp_sweep respects, and
+ * checks that a sweep did not remove it between its creation and the
+ * lock.  Hold the descriptor open until the file is renamed or removed.
+ * Returns 0, 1 when the file was removed meanwhile (close it and create
+ * another), or -1 with err set (ROTARR_EFILE).
+ */
+int rotarr_temp_claim(int fd, const char *path, struct rotarr_error *err)
+    ROTARR_MUST_CHECK;
+
+/*
+ * Returns the length of the target's name inside name when name has the
+ * exact form of a temporary file of rotarr_file_replace: a dot, the
+ * target's name cut to 64 bytes, ".rotarr-" and 16 lower-case hex
+ * digits, as in ".state.rotarr-0f3a9c61d2b4e587" for "state".
+ * Returns 0 otherwise.
+ */
+size_t rotarr_temp_name_base(const char *name) ROTARR_NONNULL(1);
+
+/*
+ * Removes from the directory dir the temporary files that a process
+ * killed before its rename left behind, and adds their number to
+ * *removed.  Only entries with the exact temporary name of one of the
+ * target_count names in targets (of any target when targets is NULL) are
+ * removed, and only when they are regular files (not symlinks) owned by
+ * the caller or by the owner of the file they are named after, and no
+ * writer holds its claim (rotarr_temp_claim) on them.  A missing dir is
+ * not an error.  Returns 0, or -1 with err set (ROTARR_EFILE) when the
+ * directory cannot be read or a file cannot be removed.
+ *
+ * A writer that did not claim its temporary file is not protected, so
+ * call this only where no such writer can run, such as with the stack
+ * lock of rotarr/journal.h held.
+ */
+int rotarr_temp_sweep(const char *dir, const char *const *targets,
+                      size_t target_count, size_t *removed,
+                      struct rotarr_error *err)
+    ROTARR_MUST_CHECK;
+
+/*
  * Called, when set, by rotarr_file_replace and rotarr_file_create_secret
  * right after the file is created and before the first byte is written,
  * with its path and descriptor.  A nonzero return makes the call fail

@@ -1,9 +1,11 @@
 #include "rotarr/compat.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +17,12 @@
 
 /* Tries at a free temporary name before giving up. */
 #define TEMP_ATTEMPTS 16
+
+/* A temporary name is "." BASE TEMP_MARK and TEMP_SUFFIX_LEN lower-case
+ * hex digits, BASE being the target's name cut to TEMP_BASE_MAX bytes. */
+#define TEMP_MARK ".rotarr-"
+#define TEMP_SUFFIX_LEN 16
+#define TEMP_BASE_MAX 64
 
 static rotarr_file_created_fn created_hook;
 
@@ -400,6 +408,7 @@ static int temp_create(const char *dir, const char *target, char **temp,
     unsigned char random[8];
     char suffix[2 * sizeof(random) + 1];
     int attempt;
+    int claimed;
     int fd = -1;
 
     for (attempt = 0; attempt < TEMP_ATTEMPTS && fd < 0; attempt++) {
@@ -418,6 +427,15 @@ static int temp_create(const char *dir, const char *target, char **temp,
                              "cannot create a temporary file in '%s': %s; "
                              "replacing a file needs write access to its "
                              "directory", dir, strerror(errno));
+            break;
+        }
+        claimed = fd >= 0 ? rotarr_temp_claim(fd, name.data, err) : 0;
+        if (claimed != 0) {
+            close(fd);
+            fd = -1;
+        }
+        if (claimed < 0) {
+            unlink(name.data);
             break;
         }
     }
@@ -486,16 +504,17 @@ static int set_owner_mode(int fd, const char *path,
 
 /*
  * Writes the bytes to a new temporary file beside the target, with the
- * target's owner and the given mode, synced and closed, and stores its
- * path in *temp.  On failure removes it.
+ * target's owner and the given mode, synced, and stores its path in
+ * *temp.  Returns the descriptor, still open so that the claim of
+ * rotarr_temp_claim lasts until the rename, or -1 after removing the
+ * file.
  */
 static int write_temp(const char *real, const struct stat *target,
                       mode_t mode, const void *bytes, size_t len,
                       char **temp, struct rotarr_error *err)
 {
     char *dir = dir_of(real);
-    int fd;
-    int ret = -1;
+    int fd = -1;
 
     *temp = NULL;
     if (dir == NULL) {
@@ -508,18 +527,23 @@ static int write_temp(const char *real, const struct stat *target,
     if (fill(fd, *temp, bytes, len, err) < 0
         || set_owner_mode(fd, *temp, target, mode, err) < 0) {
         close(fd);
+        fd = -1;
         goto out;
     }
-    ret = sync_and_close(fd, *temp, err);
+    if (fsync(fd) != 0) {
+        open_error(*temp, "sync", err);
+        close(fd);
+        fd = -1;
+    }
 
 out:
-    if (ret < 0 && *temp != NULL) {
+    if (fd < 0 && *temp != NULL) {
         unlink(*temp);
         free(*temp);
         *temp = NULL;
     }
     free(dir);
-    return ret;
+    return fd;
 }
 
 /* Returns the regular file that path leads to and its status. */
@@ -573,6 +597,7 @@ int rotarr_file_replace(const char *root, const char *path,
     char *temp = NULL;
     char *dir = NULL;
     mode_t mode;
+    int fd;
     int ret = -1;
 
     if (root != NULL && rotarr_path_check_inside(root, path, err) < 0) {
@@ -586,15 +611,20 @@ int rotarr_file_replace(const char *root, const char *path,
     if (flags & ROTARR_REPLACE_SECRET) {
         mode &= 0600;
     }
-    if (write_temp(real, &target, mode, bytes, len, &temp, err) < 0) {
+    fd = write_temp(real, &target, mode, bytes, len, &temp, err);
+    if (fd < 0) {
         goto out;
     }
     rename_failpoint(real);
     if (rename(temp, real) != 0) {
         open_error(path, "replace", err);
         unlink(temp);
+        close(fd);
         goto out;
     }
+
+    /* fsync has already reported any write error. */
+    close(fd);
     if (old_mode != NULL) {
         *old_mode = target.st_mode & 07777;
     }
@@ -688,5 +718,173 @@ int rotarr_dir_sync(const char *dir, struct rotarr_error *err)
         ret = open_error(dir, "sync the directory", err);
     }
     close(fd);
+    return ret;
+}
+
+int rotarr_temp_claim(int fd, const char *path, struct rotarr_error *err)
+{
+    struct stat st;
+
+    if (flock(fd, LOCK_SH) != 0) {
+        return open_error(path, "lock", err);
+    }
+    if (fstat(fd, &st) != 0) {
+        return open_error(path, "stat", err);
+    }
+    return st.st_nlink == 0 ? 1 : 0;
+}
+
+static int is_lower_hex(const char *text, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        if (!((text[i] >= '0' && text[i] <= '9') ||
+              (text[i] >= 'a' && text[i] <= 'f'))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+size_t rotarr_temp_name_base(const char *name)
+{
+    size_t len = strlen(name);
+    size_t mark = strlen(TEMP_MARK);
+    size_t base_len;
+
+    if (name[0] != '.' || len < 2 + mark + TEMP_SUFFIX_LEN) {
+        return 0;
+    }
+    base_len = len - 1 - mark - TEMP_SUFFIX_LEN;
+    if (base_len > TEMP_BASE_MAX ||
+        memcmp(name + 1 + base_len, TEMP_MARK, mark) != 0 ||
+        !is_lower_hex(name + len - TEMP_SUFFIX_LEN, TEMP_SUFFIX_LEN)) {
+        return 0;
+    }
+    return base_len;
+}
+
+/* Returns 1 when name is a temporary name for one of the targets, or for
+ * any target when targets is NULL. */
+static int temp_name_wanted(const char *name, const char *const *targets,
+                            size_t target_count)
+{
+    size_t base_len = rotarr_temp_name_base(name);
+    size_t i;
+
+    if (base_len == 0) {
+        return 0;
+    }
+    if (targets == NULL) {
+        return 1;
+    }
+    for (i = 0; i < target_count; i++) {
+        if ((strlen(targets[i]) == base_len ||
+             (base_len == TEMP_BASE_MAX && strlen(targets[i]) > base_len)) &&
+            memcmp(targets[i], name + 1, base_len) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/*
+ * Returns 1 when the temporary file st, named name in dirfd, is the
+ * caller's: owned by the caller, or by the owner of the file it is named
+ * after, which rotarr_file_replace gives it before the rename.
+ */
+static int temp_owner_ok(int dirfd, const char *name, const struct stat *st)
+{
+    char target[TEMP_BASE_MAX + 1];
+    size_t base_len = rotarr_temp_name_base(name);
+    struct stat target_st;
+
+    if (st->st_uid == geteuid()) {
+        return 1;
+    }
+    memcpy(target, name + 1, base_len);
+    target[base_len] = '\0';
+    return fstatat(dirfd, target, &target_st, AT_SYMLINK_NOFOLLOW) == 0 &&
+           S_ISREG(target_st.st_mode) && target_st.st_uid == st->st_uid;
+}
+
+static int sweep_error(const char *dir, const char *name,
+                       struct rotarr_error *err)
+{
+    return rotarr_error_set(err, ROTARR_EFILE,
+                            "cannot remove the temporary file '%s/%s': %s; "
+                            "remove it by hand",
+                            dir, name, strerror(errno));
+}
+
+/*
+ * Removes name from dirfd when it is a regular file of the caller that no
+ * writer has claimed.  Adds 1 to *removed when it did.
+ */
+static int sweep_entry(int dirfd, const char *dir, const char *name,
+                       size_t *removed, struct rotarr_error *err)
+{
+    struct stat before;
+    struct stat st;
+    int fd;
+    int ret = 0;
+
+    if (fstatat(dirfd, name, &before, AT_SYMLINK_NOFOLLOW) != 0) {
+        return errno == ENOENT ? 0 : sweep_error(dir, name, err);
+    }
+    if (!S_ISREG(before.st_mode) || !temp_owner_ok(dirfd, name, &before)) {
+        return 0;
+    }
+    fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        return errno == ENOENT ? 0 : sweep_error(dir, name, err);
+    }
+    if (fstat(fd, &st) != 0 || st.st_dev != before.st_dev ||
+        st.st_ino != before.st_ino) {
+        goto out;
+    }
+
+    /* A writer holds a shared lock until its rename. */
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        ret = errno == EWOULDBLOCK ? 0 : sweep_error(dir, name, err);
+        goto out;
+    }
+    if (unlinkat(dirfd, name, 0) == 0) {
+        (*removed)++;
+    } else if (errno != ENOENT) {
+        ret = sweep_error(dir, name, err);
+    }
+
+out:
+    close(fd);
+    return ret;
+}
+
+int rotarr_temp_sweep(const char *dir, const char *const *targets,
+                      size_t target_count, size_t *removed,
+                      struct rotarr_error *err)
+{
+    struct dirent *entry;
+    DIR *stream;
+    int dirfd;
+    int ret = 0;
+
+    dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd < 0) {
+        return errno == ENOENT ? 0 : open_error(dir, "open the directory",
+                                                err);
+    }
+    stream = fdopendir(dirfd);
+    if (stream == NULL) {
+        close(dirfd);
+        return open_error(dir, "read the directory", err);
+    }
+    while (ret == 0 && (entry = readdir(stream)) != NULL) {
+        if (temp_name_wanted(entry->d_name, targets, target_count)) {
+            ret = sweep_entry(dirfd, dir, entry->d_name, removed, err);
+        }
+    }
+    closedir(stream);
     return ret;
 }

@@ -12,6 +12,7 @@
 #include "rotarr/pg.h"
 #include "rotarr/pgrot.h"
 #include "rotarr/state.h"
+#include "rotarr/sweep.h"
 
 /* Length of a generated password: 32 of [A-Za-z0-9], about 190 bits. */
 #define GENERATED_LENGTH 32
@@ -332,6 +333,9 @@ int rotarr_pgrot_run(const struct rotarr_stack *stack,
         }
         goto out;
     }
+    if (rotarr_sweep_stack(dir, stack, &plan->notices, err) < 0) {
+        goto out;
+    }
     step_done(plan, ROTARR_PGROT_TIME_START);
     pg = connect_current(plan, err);
     if (pg == NULL || note_md5(pg, plan) < 0) {
@@ -533,7 +537,10 @@ int rotarr_pgrot_resume(const struct rotarr_stack_options *opts,
     if (lock == NULL) {
         return -1;
     }
-    ret = rotarr_journal_load(dir, opts->keys, &journal, err);
+    ret = rotarr_sweep_stack_options(opts, &plan->notices, err);
+    if (ret == 0) {
+        ret = rotarr_journal_load(dir, opts->keys, &journal, err);
+    }
     if (ret <= 0) {
         goto out;
     }

@@ -10,6 +10,7 @@
 #include "rotarr/journal.h"
 #include "rotarr/redis.h"
 #include "rotarr/state.h"
+#include "rotarr/sweep.h"
 
 /* Change the set step makes to the live server. */
 enum live_change {
@@ -433,6 +434,9 @@ int rotarr_redisrot_run(const struct rotarr_stack *stack,
         }
         goto out;
     }
+    if (rotarr_sweep_stack(dir, stack, &plan->notices, err) < 0) {
+        goto out;
+    }
     ret = run_locked(stack, req, plan, &live, err);
 
 out:
@@ -613,7 +617,8 @@ int rotarr_redisrot_resume(const struct rotarr_stack_options *opts,
         goto out;
     }
     ret = -1;
-    if (plan_from_journal(journal, plan, &mode, &change, err) < 0) {
+    if (rotarr_sweep_stack_options(opts, &plan->notices, err) < 0 ||
+        plan_from_journal(journal, plan, &mode, &change, err) < 0) {
         goto out;
     }
     plan->mode = mode;

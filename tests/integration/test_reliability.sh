@@ -85,6 +85,18 @@ consistent() {
 }
 
 # Crash points in the order a rotation passes them.  commit-file-N and
+# no_temp_files DIR: no temporary file of rotarr ('.NAME.rotarr-*') is
+# left in DIR or DIR/.rotarr.
+no_temp_files() {
+    local left
+
+    left=$(find "$1" "$1/.rotarr" -maxdepth 1 -name '.*.rotarr-*' 2>/dev/null)
+    if [ -n "$left" ]; then
+        printf '  temporary files left:\n%s\n' "$left" >&2
+        return 1
+    fi
+}
+
 # rename-NAME are inside the commit step; rename-state is the state file
 # written while finishing.
 readonly CRASH_POINTS=(pending set test rename-.env commit-file-1
@@ -113,7 +125,11 @@ check_crash_then_resume() {
         journal=$(sed -n 's/^step //p' "$dir/.rotarr/journal")
     fi
     expect_exit 0 "$ROTARR" -C "$dir" resume &&
-        pw=$(consistent "$dir" "$role") || return 1
+        pw=$(consistent "$dir" "$role") && no_temp_files "$dir" || return 1
+    case $point in
+        rename-*) assert_contains "$ERR" "removed 1 temporary file" ||
+            return 1 ;;
+    esac
     side=new
     if [ "$pw" = "$old" ]; then
         side=old
@@ -124,6 +140,42 @@ check_crash_then_resume() {
     assert_contains "$dir/.rotarr/state" "redis cache requirepass 1" &&
         assert_contains "$dir/.rotarr/state" "postgres db POSTGRES_PASSWORD" &&
         report "| postgres | $point | $journal | $side | consistent |"
+}
+
+# A crash at the rename of .env leaves one temporary file, and resume
+# removes it and nothing else.  It keeps a name that only looks alike, a
+# temporary file of a file outside the stack, a symlink, and a file that
+# a running writer has locked with a shared flock.
+check_resume_removes_only_stale_temp_files() {
+    local old=sweepPassw0rdAAAAAAAAAAAAAAAAAAA dir=$TEST_TMP/sweep role
+    local status=0 kept name
+
+    role=$(new_role "$old") && make_stack "$dir" "$role" "$old" || return 1
+    ROTARR_FAILPOINT=rename-.env "$ROTARR" -C "$dir" rotate >/dev/null \
+        2>&1 || status=$?
+    [ "$status" -eq 137 ] || {
+        echo "  rotate: $(describe_status "$status"), expected SIGKILL" >&2
+        return 1; }
+    kept=(.env.rotarr-notes .other.rotarr-0123456789abcdef
+        ..env.rotarr-0123456789ABCDEF ..env.rotarr-0123456789abcde
+        ..env.rotarr-aaaaaaaaaaaaaaaa ..env.rotarr-bbbbbbbbbbbbbbbb)
+    for name in "${kept[@]:0:4}"; do
+        printf 'kept\n' >"$dir/$name"
+    done
+    ln -s .env "$dir/..env.rotarr-aaaaaaaaaaaaaaaa"
+    : >"$dir/..env.rotarr-bbbbbbbbbbbbbbbb"
+    flock -s "$dir/..env.rotarr-bbbbbbbbbbbbbbbb" sleep 10 &
+    at_exit "kill $! 2>/dev/null"
+    sleep 0.3
+    expect_exit 0 "$ROTARR" -C "$dir" resume &&
+        consistent "$dir" "$role" >/dev/null &&
+        assert_contains "$ERR" "removed 1 temporary file that an interrupted" ||
+        return 1
+    for name in "${kept[@]}"; do
+        [ -e "$dir/$name" ] || [ -L "$dir/$name" ] || {
+            echo "  resume removed '$name'" >&2; return 1; }
+    done
+    [ "$(find "$dir" -maxdepth 1 -name '.*.rotarr-*' | wc -l)" -eq 6 ]
 }
 
 check_failed_test_step_keeps_old_password() {
@@ -157,7 +209,7 @@ one_random_kill() {
         cat "$TEST_TMP/resume.err" >&2
         return 1
     }
-    consistent "$dir" "$role" >/dev/null || return 1
+    consistent "$dir" "$role" >/dev/null && no_temp_files "$dir" || return 1
     printf '%s\n' "$step"
 }
 
@@ -372,7 +424,8 @@ check_redis_crash_then_resume() {
         journal=$(sed -n 's/^step //p' "$dir/.rotarr/journal")
     fi
     expect_exit 0 "$ROTARR" -C "$dir" resume &&
-        pw=$(redis_consistent "$dir" "$port") || return 1
+        pw=$(redis_consistent "$dir" "$port") &&
+        no_temp_files "$dir" || return 1
     side=new
     if [ "$pw" = "$old" ]; then
         side=old
@@ -392,7 +445,8 @@ check_redis_failed_test_keeps_old_password() {
     ROTARR_FAILPOINT=fail-test expect_exit nonzero "$ROTARR" -C "$dir" \
         rotate --only redis &&
         expect_exit 0 "$ROTARR" -C "$dir" resume &&
-        pw=$(redis_consistent "$dir" "$port") || return 1
+        pw=$(redis_consistent "$dir" "$port") &&
+        no_temp_files "$dir" || return 1
     [ "$pw" = "$old" ] || {
         echo "  the files moved to a new password after a failed test" >&2
         return 1; }
@@ -403,6 +457,8 @@ check_redis_failed_test_keeps_old_password() {
 for point in "${CRASH_POINTS[@]}"; do
     check "crash at '$point' then resume" check_crash_then_resume "$point"
 done
+check "resume removes only stale temp files" \
+    check_resume_removes_only_stale_temp_files
 check "failed test step keeps old password" check_failed_test_step_keeps_old_password
 check "full disk in commit: exit 6, resume" check_full_disk_during_commit
 check "read-only env file: exit 6, resume" check_read_only_env_during_commit
