@@ -557,6 +557,108 @@ START_TEST(test_fileio__dir_sync)
 }
 END_TEST
 
+START_TEST(test_fileio__temp_name_base_accepts_exact_form)
+{
+    ck_assert_uint_eq(rotarr_temp_name_base("..env.rotarr-0123456789abcdef"),
+                      4);
+    ck_assert_uint_eq(rotarr_temp_name_base(".state.rotarr-ffffffffffffffff"),
+                      5);
+}
+END_TEST
+
+START_TEST(test_fileio__temp_name_base_rejects_near_forms)
+{
+    static const char *const names[] = {
+        ".env.rotarr-notes",
+        "..env.rotarr-0123456789ABCDEF",
+        "..env.rotarr-0123456789abcde",
+        "..env.rotarr-0123456789abcdef0",
+        ".env.rotarr-0123456789abcdef.swp",
+        "env.rotarr-0123456789abcdef",
+        "..rotarr-0123456789abcdef",
+        "..env.tmp-0123456789abcdef",
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        ck_assert_msg(rotarr_temp_name_base(names[i]) == 0, "%s accepted",
+                      names[i]);
+    }
+}
+END_TEST
+
+static size_t sweep_env(void)
+{
+    struct rotarr_error err = ROTARR_ERROR_INIT;
+    const char *targets[] = { ".env" };
+    size_t removed = 0;
+
+    ck_assert_int_eq(rotarr_temp_sweep(root, targets, 1, &removed, &err), 0);
+    return removed;
+}
+
+START_TEST(test_fileio__sweep_removes_stale_temp)
+{
+    write_file(in_root(".env"), "A=1\n", 0600);
+    write_file(in_root("..env.rotarr-0123456789abcdef"), "A=2\n", 0600);
+    ck_assert_uint_eq(sweep_env(), 1);
+    ck_assert_int_eq(access(in_root("..env.rotarr-0123456789abcdef"), F_OK),
+                     -1);
+    ck_assert_int_eq(access(in_root(".env"), F_OK), 0);
+}
+END_TEST
+
+START_TEST(test_fileio__sweep_keeps_other_files)
+{
+    write_file(in_root(".env.rotarr-notes"), "notes\n", 0600);
+    write_file(in_root(".app.env.rotarr-0123456789abcdef"), "A=2\n", 0600);
+    ck_assert_int_eq(symlink(".env.rotarr-notes",
+                             in_root("..env.rotarr-aaaaaaaaaaaaaaaa")), 0);
+    ck_assert_uint_eq(sweep_env(), 0);
+    ck_assert_int_eq(entry_count(root), 3);
+}
+END_TEST
+
+START_TEST(test_fileio__sweep_keeps_claimed_temp)
+{
+    struct rotarr_error err = ROTARR_ERROR_INIT;
+    const char *temp = in_root("..env.rotarr-bbbbbbbbbbbbbbbb");
+    int fd = open(temp, O_WRONLY | O_CREAT | O_EXCL, 0600);
+
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(rotarr_temp_claim(fd, temp, &err), 0);
+    ck_assert_uint_eq(sweep_env(), 0);
+    ck_assert_int_eq(access(temp, F_OK), 0);
+    close(fd);
+    ck_assert_uint_eq(sweep_env(), 1);
+}
+END_TEST
+
+START_TEST(test_fileio__claim_reports_swept_temp)
+{
+    struct rotarr_error err = ROTARR_ERROR_INIT;
+    const char *temp = in_root("..env.rotarr-cccccccccccccccc");
+    int fd = open(temp, O_WRONLY | O_CREAT | O_EXCL, 0600);
+
+    ck_assert_int_ge(fd, 0);
+    ck_assert_uint_eq(sweep_env(), 1);
+    ck_assert_int_eq(rotarr_temp_claim(fd, temp, &err), 1);
+    close(fd);
+}
+END_TEST
+
+START_TEST(test_fileio__replace_leaves_no_temp)
+{
+    struct rotarr_error err = ROTARR_ERROR_INIT;
+
+    write_file(in_root(".env"), "A=1\n", 0600);
+    ck_assert_int_eq(rotarr_file_replace(NULL, in_root(".env"), "A=2\n", 4,
+                                         0, NULL, NULL, &err), 0);
+    ck_assert_int_eq(entry_count(root), 1);
+    ck_assert_str_eq(contents(in_root(".env")), "A=2\n");
+}
+END_TEST
+
 static Suite *fileio_suite(void)
 {
     Suite *s = suite_create("fileio");
@@ -586,6 +688,15 @@ static Suite *fileio_suite(void)
     tcase_add_test(write_case, test_fileio__replace_rejects_missing_target);
     tcase_add_test(write_case, test_fileio__replace_rejects_directory);
     tcase_add_test(write_case, test_fileio__dir_sync);
+    tcase_add_test(write_case,
+                   test_fileio__temp_name_base_accepts_exact_form);
+    tcase_add_test(write_case,
+                   test_fileio__temp_name_base_rejects_near_forms);
+    tcase_add_test(write_case, test_fileio__sweep_removes_stale_temp);
+    tcase_add_test(write_case, test_fileio__sweep_keeps_other_files);
+    tcase_add_test(write_case, test_fileio__sweep_keeps_claimed_temp);
+    tcase_add_test(write_case, test_fileio__claim_reports_swept_temp);
+    tcase_add_test(write_case, test_fileio__replace_leaves_no_temp);
     suite_add_tcase(s, write_case);
 
     tcase_add_checked_fixture(read_case, setup, teardown);
