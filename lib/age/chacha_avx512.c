@@ -79,7 +79,7 @@ struct keystream {
 };
 
 /*
- * Transposes the 16 words k->x (x[w] lane j is word w of block j) into
+ * Transposes the 16 words ks->x (x[w] lane j is word w of block j) into
  * 16 blocks and XORs them into the 16 blocks at in.
  *
  * After the 32-bit and 64-bit unpacks, words[w][k] lane L is words 4w to
