@@ -27,41 +27,9 @@ mkdir -p "$WORK"
 # pty_run PASSPHRASE COMMAND [ARG...]: runs the command on a new
 # pseudo-terminal, types PASSPHRASE at each passphrase prompt, and exits
 # with its status.  The terminal transcript goes to $TEST_TMP/transcript.
-cat >"$TEST_TMP/pty_run.py" <<'EOF'
-import os, pty, select, sys, time
-
-passphrase = sys.argv[1].encode()
-pid, fd = pty.fork()
-if pid == 0:
-    os.execvp(sys.argv[2], sys.argv[2:])
-transcript, pending = bytearray(), b''
-deadline = time.time() + 120
-while time.time() < deadline:
-    ready, _, _ = select.select([fd], [], [], 1)
-    if not ready:
-        continue
-    try:
-        data = os.read(fd, 4096)
-    except OSError:
-        break
-    if not data:
-        break
-    transcript += data
-    pending += data
-    if b'assphrase' in pending and pending.rstrip().endswith(b':'):
-        time.sleep(0.1)
-        os.write(fd, passphrase + b'\n')
-        pending = b''
-else:
-    os.kill(pid, 9)
-_, status = os.waitpid(pid, 0)
-with open(os.environ['TRANSCRIPT'], 'wb') as f:
-    f.write(transcript)
-sys.exit(os.waitstatus_to_exitcode(status))
-EOF
 export TRANSCRIPT=$TEST_TMP/transcript
 pty_run() {
-    python3 "$TEST_TMP/pty_run.py" "$@"
+    python3 "$ROTARR_TOOLS/pty_run.py" "$@"
 }
 
 # Keys: one from rotarr, two from age-keygen, one SSH key.
