@@ -329,9 +329,26 @@ at_exit stop_redis_servers
 # start_redis NAME PASSWORD: starts a protected redis-server and prints
 # its port.
 start_redis() {
-    local dir=$TEST_TMP/redis-$1 port tries
+    local dir=$TEST_TMP/redis-$1 attempt
 
     mkdir -p "$dir"
+    # Another test may take the port between the probe and the bind, so
+    # a server that does not answer is stopped and started on another.
+    for (( attempt = 0; attempt < 3; attempt++ )); do
+        start_redis_once "$dir" "$2" && return 0
+        if [ -s "$dir/pid" ]; then
+            kill "$(cat "$dir/pid")" 2>/dev/null
+            rm -f "$dir/pid"
+        fi
+    done
+    echo "  redis-server '$1' does not answer; see $dir/log" >&2
+    return 1
+}
+
+# start_redis_once DIR PASSWORD: one try of start_redis.
+start_redis_once() {
+    local dir=$1 port tries
+
     for (( tries = 0; tries < 50; tries++ )); do
         port=$(( 58000 + RANDOM % 1500 ))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
@@ -340,8 +357,7 @@ start_redis() {
     done
     redis-server --requirepass "$2" --port "$port" --bind 127.0.0.1 \
         --save '' --appendonly no --daemonize yes --dir "$dir" \
-        --pidfile "$dir/pid" --logfile "$dir/log" >/dev/null || {
-        echo "  redis-server '$1' did not start" >&2; return 1; }
+        --pidfile "$dir/pid" --logfile "$dir/log" >/dev/null || return 1
     for (( tries = 0; tries < 100; tries++ )); do
         if REDISCLI_AUTH=$2 redis-cli -p "$port" ping 2>/dev/null |
             grep -q PONG; then
@@ -350,7 +366,6 @@ start_redis() {
         fi
         sleep 0.05
     done
-    echo "  redis-server '$1' on port $port does not answer; see $dir/log" >&2
     return 1
 }
 
