@@ -3,6 +3,12 @@
  * left beside the files of a stack.  Such a file can contain a new
  * password under an unexpected name, so a rotation and 'rotarr resume'
  * remove them first, with the stack lock of rotarr/journal.h held.
+ *
+ * NEEDSWORK: the journal's own temporary file in .rotarr has another
+ * name form and is not removed, 'rotarr arr-key' does not sweep, and the
+ * temporary output file of an age encryption is not yet claimed with
+ * rotarr_temp_claim, so a sweep during 'rotarr encrypt' or 'rotarr edit'
+ * in the same stack could remove it.
  */
 #ifndef ROTARR_SWEEP_H
 #define ROTARR_SWEEP_H
