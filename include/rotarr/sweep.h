@@ -7,8 +7,8 @@
  * NEEDSWORK: the journal's own temporary file in .rotarr has another
  * name form and is not removed, 'rotarr arr-key' does not sweep, and the
  * temporary output file of an age encryption is not yet claimed with
- * rotarr_temp_claim, so a sweep during 'rotarr encrypt' or 'rotarr edit'
- * in the same stack could remove it.
+ * rotarr_temp_claim, so a sweep during 'rotarr encrypt', which takes no
+ * stack lock, could remove it.
  */
 #ifndef ROTARR_SWEEP_H
 #define ROTARR_SWEEP_H
