@@ -5,10 +5,7 @@
  * remove them first, with the stack lock of rotarr/journal.h held.
  *
  * NEEDSWORK: the journal's own temporary file in .rotarr has another
- * name form and is not removed, 'rotarr arr-key' does not sweep, and the
- * temporary output file of an age encryption is not yet claimed with
- * rotarr_temp_claim, so a sweep during 'rotarr encrypt', which takes no
- * stack lock, could remove it.
+ * name form and is not removed, and 'rotarr arr-key' does not sweep.
  */
 #ifndef ROTARR_SWEEP_H
 #define ROTARR_SWEEP_H

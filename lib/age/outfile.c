@@ -45,7 +45,7 @@ static int open_temp(struct rotarr_age_outfile *file,
     const char *base = slash != NULL ? slash + 1 : file->path;
     unsigned char random[8];
     char suffix[2 * sizeof(random) + 1];
-    int attempt;
+    int attempt, claimed = 0;
 
     for (attempt = 0; attempt < TEMP_ATTEMPTS && file->fd < 0; attempt++) {
         randombytes_buf(random, sizeof(random));
@@ -62,9 +62,21 @@ static int open_temp(struct rotarr_age_outfile *file,
                              "file in '%s': %s", file->dir, strerror(errno));
             break;
         }
+        /* The claim keeps a rotation's sweep of stale temporary files
+         * (rotarr_temp_sweep) away from this one; a file swept before
+         * the claim is created again under another name. */
+        claimed = file->fd < 0 ? 0
+                               : rotarr_temp_claim(file->fd, name.data, err);
+        if (claimed != 0) {
+            close(file->fd);
+            file->fd = -1;
+            if (claimed < 0) {
+                break;
+            }
+        }
     }
     if (file->fd < 0) {
-        if (attempt == TEMP_ATTEMPTS) {
+        if (attempt == TEMP_ATTEMPTS && claimed >= 0) {
             rotarr_error_set(err, ROTARR_EFILE, "cannot create a temporary "
                              "file in '%s': every name tried exists",
                              file->dir);

@@ -269,6 +269,34 @@ check_missing_key_file_is_named() {
         assert_contains "$ERR" "no-such-keys.txt"
 }
 
+# 'rotarr encrypt -o .env.age' running while a rotation starts: the
+# rotation's sweep of stale temporary files leaves the encryption's
+# temporary file alone, because the encryption holds a claim on it.
+check_sweep_keeps_running_encrypt_output() {
+    local dir=$TEST_TMP/sweep pid status=0 temp
+
+    mkdir -p "$dir/.rotarr" && mkfifo "$dir/in" &&
+        printf 'services:\n  web:\n    image: nginx\n' >"$dir/compose.yaml" &&
+        printf 'A=0\n' | age -r "$RECIPIENT" -o "$dir/.env.age" || return 1
+    "$ROTARR_BINARY" encrypt -r "$RECIPIENT" -o "$dir/.env.age" "$dir/in" &
+    pid=$!
+    exec 3>"$dir/in"
+    printf 'A=1\n' >&3
+    for _ in $(seq 100); do
+        temp=$(find "$dir" -maxdepth 1 -name '..env.age.rotarr-*')
+        [ -n "$temp" ] && break
+        sleep 0.05
+    done
+    [ -n "$temp" ] || { echo "  no temporary file appeared" >&2; exec 3>&-; return 1; }
+    # A stale one beside it, with no claim, goes.
+    printf 'x' >"$dir/..env.age.rotarr-0123456789abcdef"
+    "$ROTARR" -C "$dir" resume >"$OUT" 2>"$ERR" || status=$?
+    exec 3>&-
+    wait "$pid" || { echo "  encrypt failed" >&2; return 1; }
+    [ "$status" -eq 0 ] && [ ! -e "$dir/..env.age.rotarr-0123456789abcdef" ] &&
+        [ "$(age -d -i "$SOPS_AGE_KEY_FILE" "$dir/.env.age")" = "A=1" ]
+}
+
 # A crash after the server changed leaves an age-encrypted journal, which
 # resume opens with the same identity.
 check_crash_leaves_encrypted_journal() {
@@ -403,6 +431,8 @@ check "both .env and .env.age: rotation refused" check_both_env_files_rejected
 check "twin: --env-file .env.age rotates" \
     check_both_env_files_with_env_file_rotate
 check "a missing key file is named" check_missing_key_file_is_named
+check "a rotation's sweep keeps a running encryption's file" \
+    check_sweep_keeps_running_encrypt_output
 check "a crash leaves an encrypted journal that resume opens" \
     check_crash_leaves_encrypted_journal
 check "twin: a plaintext stack's journal is plain text" \
