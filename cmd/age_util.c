@@ -79,20 +79,7 @@ void cmd_age_restore_signals(const struct sigaction old[CMD_AGE_SIGNAL_COUNT])
 
 static void tty_write(int fd, const char *text)
 {
-    size_t len = strlen(text);
-    ssize_t n;
-
-    while (len > 0) {
-        n = write(fd, text, len);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            return;
-        }
-        text += n;
-        len -= (size_t)n;
-    }
+    (void)rotarr_write_all(fd, text, strlen(text));
 }
 
 /* Reads one line into secret; returns its length, or -1 when it is too

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "progress.h"
+#include "rotarr/fileio.h"
 
 /* Largest delay that CMD_PROGRESS_DELAY_ENV may set. */
 #define DELAY_ENV_MAX_MS 60000
@@ -68,19 +69,7 @@ static size_t terminal_columns(void)
 /* Writes all of text to standard error; a failure only loses the line. */
 static void write_stderr(const char *text, size_t len)
 {
-    ssize_t n;
-
-    while (len > 0) {
-        n = write(STDERR_FILENO, text, len);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            return;
-        }
-        text += n;
-        len -= (size_t)n;
-    }
+    (void)rotarr_write_all(STDERR_FILENO, text, len);
 }
 
 /* Appends formatted text to the *len bytes in buf, which has room for

@@ -101,6 +101,13 @@ int rotarr_file_create_secret(const char *path, const void *bytes,
     ROTARR_MUST_CHECK;
 
 /*
+ * Writes the len bytes at bytes to fd, again after a short write or
+ * EINTR.  Returns 0, or -1 with errno set (EIO when write returns 0).
+ * Calls only write(), so a signal handler may use it.
+ */
+int rotarr_write_all(int fd, const void *bytes, size_t len);
+
+/*
  * Syncs the directory dir, so that a rename or a new entry in it survives
  * a crash.  A file system that cannot sync directories (EINVAL) counts as
  * success.  Returns 0, or -1 with err set (ROTARR_EFILE).

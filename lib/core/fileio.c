@@ -348,7 +348,7 @@ out:
     return ret;
 }
 
-static int write_all(int fd, const void *bytes, size_t len)
+int rotarr_write_all(int fd, const void *bytes, size_t len)
 {
     const char *p = bytes;
     ssize_t n;
@@ -358,7 +358,10 @@ static int write_all(int fd, const void *bytes, size_t len)
         if (n < 0 && errno == EINTR) {
             continue;
         }
-        if (n < 0) {
+        if (n <= 0) {
+            if (n == 0) {
+                errno = EIO;
+            }
             return -1;
         }
         p += n;
@@ -376,7 +379,7 @@ static int fill(int fd, const char *path, const void *bytes, size_t len,
                                 "cannot write '%s': stopped by the test "
                                 "hook", path);
     }
-    if (write_all(fd, bytes, len) < 0) {
+    if (rotarr_write_all(fd, bytes, len) < 0) {
         return open_error(path, "write", err);
     }
     return 0;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "guard_private.h"
+#include "rotarr/fileio.h"
 
 /* Text in the template replaced by the stack directory. */
 #define STACK_DIR_TOKEN "@ROTARR_STACK_DIR@"
@@ -237,24 +238,6 @@ static int detect_manager(struct rotarr_hook_status *status, const char *hook,
     return rc;
 }
 
-static int write_all(int fd, const char *bytes, size_t len)
-{
-    ssize_t n;
-
-    while (len > 0) {
-        n = write(fd, bytes, len);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            return -1;
-        }
-        bytes += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* Writes script to dir/pre-commit through a new file renamed into place,
  * mode 0755 whatever the umask. */
 static int write_hook(const char *dir, const char *hook, const char *script,
@@ -274,7 +257,7 @@ static int write_hook(const char *dir, const char *hook, const char *script,
                          strerror(errno));
         goto out;
     }
-    if (write_all(fd, script, strlen(script)) < 0 || fchmod(fd, 0755) < 0 ||
+    if (rotarr_write_all(fd, script, strlen(script)) < 0 || fchmod(fd, 0755) < 0 ||
         fsync(fd) < 0) {
         rotarr_error_set(err, ROTARR_EFILE, "cannot write '%s': %s", temp,
                          strerror(errno));

@@ -11,6 +11,7 @@
 
 #include "rotarr/age.h"
 #include "rotarr/journal.h"
+#include "rotarr/fileio.h"
 #include "journal_private.h"
 
 #define JOURNAL_NAME "journal"
@@ -31,24 +32,6 @@ static int journal_path(const char *stackdir, char *path,
         return rotarr_error_set(err, ROTARR_EFILE,
                                 "stack directory path '%.64s...' is too "
                                 "long", stackdir);
-    }
-    return 0;
-}
-
-static int write_all(int fd, const char *bytes, size_t len)
-{
-    ssize_t n;
-
-    while (len > 0) {
-        n = write(fd, bytes, len);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            return -1;
-        }
-        bytes += n;
-        len -= (size_t)n;
     }
     return 0;
 }
@@ -105,7 +88,7 @@ static int write_atomic(int dir, const char *text, size_t len,
                                 "cannot create a temporary file beside "
                                 "'%s': %s", path, strerror(errno));
     }
-    if (fchmod(fd, 0600) != 0 || write_all(fd, text, len) != 0 ||
+    if (fchmod(fd, 0600) != 0 || rotarr_write_all(fd, text, len) != 0 ||
         fsync(fd) != 0) {
         rotarr_error_set(err, ROTARR_EFILE, "cannot write '%s': %s", path,
                          strerror(errno));
