@@ -40,7 +40,7 @@ seal() {
     local dir=$1
     shift
 
-    mkdir -p -m 700 "$dir/.rotarr"
+    mkdir -p "$dir/.rotarr" && chmod 700 "$dir/.rotarr"
     printf '# who can open .env.age\n%s\n' "$RECIPIENT" \
         >"$dir/.rotarr/recipients"
     age "$@" -r "$RECIPIENT" -o "$dir/.env.age" "$dir/.env" &&
@@ -303,7 +303,7 @@ check_crash_leaves_encrypted_journal() {
     local old=crashPassw0rdGGGGGGGGGGGGGGGGGG role dir new status=0
 
     role=$(new_role "$old") && dir=$(pg_stack "$role" "$old") || return 1
-    ROTARR_FAILPOINT=set "$ROTARR" -C "$dir" postgres >"$OUT" 2>"$ERR" ||
+    ROTARR_FAILPOINT='set' "$ROTARR" -C "$dir" postgres >"$OUT" 2>"$ERR" ||
         status=$?
     [ "$status" -eq 137 ] || {
         echo "  exit status $status, expected SIGKILL (137)" >&2; return 1; }
@@ -333,7 +333,7 @@ check_plaintext_stack_journal_is_plain() {
             "$role" "$ROTARR_PGPORT" >"$dir/compose.yaml" &&
         (umask 077 && printf 'POSTGRES_PASSWORD=%s\n' "$old" >"$dir/.env") ||
         return 1
-    ROTARR_FAILPOINT=set "$ROTARR" -C "$dir" postgres >"$OUT" 2>"$ERR" ||
+    ROTARR_FAILPOINT='set' "$ROTARR" -C "$dir" postgres >"$OUT" 2>"$ERR" ||
         status=$?
     [ "$status" -eq 137 ] && head -n 1 "$dir/.rotarr/journal" |
         grep -qx 'rotarr-journal 1' &&

@@ -47,7 +47,7 @@ assert_line_erased() {
     local tail
 
     tail=$(tail -c 4 "$TRANSCRIPT")
-    if [ "$tail" != "$CR$ESC[K" ]; then
+    if [ "$tail" != "$CR${ESC}[K" ]; then
         fail "the transcript does not end with CR ESC [ K"
         od -c "$TRANSCRIPT" | tail -n 3 >&2
         return 1
