@@ -208,7 +208,7 @@ static int run_editor(const struct edit_session *s, struct rotarr_error *err)
 {
     struct rotarr_buf script = ROTARR_BUF_INIT;
     const char *editor = getenv("VISUAL");
-    pid_t pid;
+    pid_t pid, waited;
     int wstatus = 0;
 
     if (editor == NULL || editor[0] == '\0') {
@@ -224,6 +224,10 @@ static int run_editor(const struct edit_session *s, struct rotarr_error *err)
     fflush(NULL);
     pid = fork();
     if (pid == 0) {
+        /* An ignored signal stays ignored across exec, and Ctrl-C must
+         * reach the editor. */
+        signal(SIGINT, SIG_DFL);
+        signal(SIGQUIT, SIG_DFL);
         execl("/bin/sh", "sh", "-c", script.data, editor, s->temp.data,
               (char *)NULL);
         _exit(EXEC_FAILED_STATUS);
@@ -233,11 +237,13 @@ static int run_editor(const struct edit_session *s, struct rotarr_error *err)
         return rotarr_error_set(err, ROTARR_EFILE, "cannot start the "
                                 "editor: %s", strerror(errno));
     }
-    while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+    /* A signal that came before the wait is passed on as well. */
+    do {
         if (edit_signal != 0) {
             kill(pid, SIGTERM);
         }
-    }
+        waited = waitpid(pid, &wstatus, 0);
+    } while (waited < 0 && errno == EINTR);
     if (edit_signal != 0 || !WIFEXITED(wstatus) ||
         WEXITSTATUS(wstatus) != 0) {
         return rotarr_error_set(err, ROTARR_EFILE, "the editor '%s' failed "

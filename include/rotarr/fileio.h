@@ -120,8 +120,9 @@ int rotarr_dir_sync(const char *dir, struct rotarr_error *err)
  * takes a shared flock on it, which rotarr_temp_sweep respects, and
  * checks that a sweep did not remove it between its creation and the
  * lock.  Hold the descriptor open until the file is renamed or removed.
- * Returns 0, 1 when the file was removed meanwhile (close it and create
- * another), or -1 with err set (ROTARR_EFILE).
+ * On a file system without flock the file stays unclaimed and this
+ * returns 0.  Returns 0, 1 when the file was removed meanwhile (close it
+ * and create another), or -1 with err set (ROTARR_EFILE).
  */
 int rotarr_temp_claim(int fd, const char *path, struct rotarr_error *err)
     ROTARR_MUST_CHECK;
@@ -142,9 +143,10 @@ size_t rotarr_temp_name_base(const char *name) ROTARR_NONNULL(1);
  * target_count names in targets (of any target when targets is NULL) are
  * removed, and only when they are regular files (not symlinks) owned by
  * the caller or by the owner of the file they are named after, and no
- * writer holds its claim (rotarr_temp_claim) on them.  A missing dir is
- * not an error.  Returns 0, or -1 with err set (ROTARR_EFILE) when the
- * directory cannot be read or a file cannot be removed.
+ * writer holds its claim (rotarr_temp_claim) on them.  A file the sweep
+ * cannot open or lock is left alone, since it may be claimed.  A missing
+ * dir is not an error.  Returns 0, or -1 with err set (ROTARR_EFILE) when
+ * the directory cannot be read or a file cannot be removed.
  *
  * A writer that did not claim its temporary file is not protected, so
  * call this only where no such writer can run, such as with the stack

@@ -19,9 +19,11 @@
 /*
  * Removes, with rotarr_temp_sweep (rotarr/fileio.h), every temporary file
  * of any name in STACKDIR/.rotarr and, in the directory of each file of
- * stack, those named after that file.  Files in other directories, and
- * temporary files named after files that are not the stack's, are left
- * alone, because another stack may be writing them.  stack may be NULL,
+ * stack (of the real file, where a symlink leads elsewhere, since
+ * rotarr_file_replace writes there), those named after that file.  Other
+ * files of those directories, and temporary files named after files
+ * that are not the stack's, are left alone, because another stack may be
+ * writing them.  stack may be NULL,
  * when it could not be loaded: then only .rotarr is swept.  When it
  * removed any, appends a line with their number to notices.  Returns 0,
  * or -1 with err set.

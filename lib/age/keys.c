@@ -167,7 +167,8 @@ static int each_line(const char *text, size_t len,
         lf = memchr(p, '\n', (size_t)(end - p));
         n = lf != NULL ? (size_t)(lf - p) : (size_t)(end - p);
         lineno++;
-        if (lf != NULL && n > 0 && p[n - 1] == '\r') {
+        /* age also takes a last line that ends in CR without LF. */
+        if (n > 0 && p[n - 1] == '\r') {
             n--;
         }
         if (n > 0 && p[0] != '#' && fn(ctx, p, n, lineno, err) < 0) {

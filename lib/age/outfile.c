@@ -70,9 +70,10 @@ static int open_temp(struct rotarr_age_outfile *file,
         if (claimed != 0) {
             close(file->fd);
             file->fd = -1;
-            if (claimed < 0) {
-                break;
-            }
+        }
+        if (claimed < 0) {
+            unlink(name.data);
+            break;
         }
     }
     if (file->fd < 0) {
@@ -162,13 +163,8 @@ int rotarr_age_outfile_commit(struct rotarr_age_outfile *file,
                          file->temp, strerror(errno));
         goto out;
     }
-    ret = close(file->fd);
-    file->fd = -1;
-    if (ret != 0) {
-        rotarr_error_set(err, ROTARR_EFILE, "cannot write '%s': %s",
-                         file->temp, strerror(errno));
-        goto out;
-    }
+    /* The descriptor stays open through the rename: closing it would
+     * drop the claim, and a sweep could remove the file meanwhile. */
     ret = rename(file->temp, file->path);
     if (ret != 0) {
         rotarr_error_set(err, ROTARR_EFILE, "cannot rename '%s' to '%s': %s",
@@ -177,6 +173,13 @@ int rotarr_age_outfile_commit(struct rotarr_age_outfile *file,
     }
     free(file->temp);
     file->temp = NULL;
+    ret = close(file->fd);
+    file->fd = -1;
+    if (ret != 0) {
+        rotarr_error_set(err, ROTARR_EFILE, "cannot write '%s': %s",
+                         file->path, strerror(errno));
+        goto out;
+    }
     ret = rotarr_dir_sync(file->dir, err);
 
 out:

@@ -728,7 +728,11 @@ int rotarr_temp_claim(int fd, const char *path, struct rotarr_error *err)
 {
     struct stat st;
 
-    if (flock(fd, LOCK_SH) != 0) {
+    /* A file system without flock (ENOLCK, EOPNOTSUPP, or an NFS lock
+     * that needs another open mode) leaves the file unclaimed: the stack
+     * lock still keeps rotations apart, and writes go on. */
+    if (flock(fd, LOCK_SH) != 0 && errno != ENOLCK && errno != EOPNOTSUPP &&
+        errno != EBADF && errno != EINVAL) {
         return open_error(path, "lock", err);
     }
     if (fstat(fd, &st) != 0) {
@@ -839,9 +843,11 @@ static int sweep_entry(int dirfd, const char *dir, const char *name,
     if (!S_ISREG(before.st_mode) || !temp_owner_ok(dirfd, name, &before)) {
         return 0;
     }
+    /* A file the sweep cannot open or lock may still be claimed, so it
+     * is left where it is. */
     fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
-        return errno == ENOENT ? 0 : sweep_error(dir, name, err);
+        return 0;
     }
     if (fstat(fd, &st) != 0 || st.st_dev != before.st_dev ||
         st.st_ino != before.st_ino) {
@@ -850,7 +856,6 @@ static int sweep_entry(int dirfd, const char *dir, const char *name,
 
     /* A writer holds a shared lock until its rename. */
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        ret = errno == EWOULDBLOCK ? 0 : sweep_error(dir, name, err);
         goto out;
     }
     if (unlinkat(dirfd, name, 0) == 0) {

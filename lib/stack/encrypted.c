@@ -121,6 +121,10 @@ static int check_own_recipient(const struct rotarr_stack *stack,
         ids = stack->keys->get(stack->keys->ctx, &why);
     }
     if (ids == NULL) {
+        if (why.code == ROTARR_OK) {
+            rotarr_error_set(&why, ROTARR_EFILE, "no identity was given to "
+                             "check the recipients of '%s'", path);
+        }
         *err = why;
         goto out;
     }

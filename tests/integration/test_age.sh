@@ -438,6 +438,25 @@ EOF
         [ "$(ls -A /dev/shm)" = "$shm_before" ]
 }
 
+# Ctrl-C must reach the editor: it starts with SIGINT and SIGQUIT at
+# their default action, though rotarr ignores them meanwhile.
+edit_leaves_ctrl_c_to_editor() {
+    local stack=$WORK/stack-edit ignored
+
+    printf '#!/bin/sh\nsed -n "s/^SigIgn:[[:space:]]*//p" /proc/$$/status >"%s"\n' \
+        "$WORK/editor-sigign" >"$WORK/editor-sigs.sh"
+    chmod +x "$WORK/editor-sigs.sh"
+    (cd "$stack" && SOPS_AGE_KEY_FILE=$WORK/key1 \
+        EDITOR=$WORK/editor-sigs.sh env --default-signal "$ROTARR" edit \
+        .env.age) || return 1
+    ignored=$(cat "$WORK/editor-sigign") || return 1
+    # Bits 1 and 2 of the mask are SIGINT (2) and SIGQUIT (3).
+    if (( (16#$ignored & 0x6) != 0 )); then
+        echo "  the editor started with SIGINT or SIGQUIT ignored ($ignored)" >&2
+        return 1
+    fi
+}
+
 edit_without_change_keeps_file() {
     local stack=$WORK/stack-edit before
 
@@ -783,6 +802,7 @@ check "default identity file" default_identity_from_sops_key_file
 check "exec passes decrypted variables" exec_passes_decrypted_variables
 check "exec fails without identity" exec_fails_without_identity
 check "edit changes a value" edit_changes_value_and_reencrypts
+check "edit leaves Ctrl-C to the editor" edit_leaves_ctrl_c_to_editor
 check "edit without change keeps file" edit_without_change_keeps_file
 check "edit with failing editor keeps file" edit_failing_editor_keeps_file
 check "edit refuses a passphrase file" edit_refuses_passphrase_file

@@ -479,6 +479,43 @@ START_TEST(test_recipients__read_file_with_comments)
 }
 END_TEST
 
+/* A last line that ends in CR with no LF after it, as age takes it. */
+START_TEST(test_recipients__read_last_line_ending_in_cr)
+{
+    struct rotarr_error err = ROTARR_ERROR_INIT;
+    struct rotarr_age_recipients *r = new_recipients();
+    char a[ROTARR_AGE_RECIPIENT_SIZE];
+    struct rotarr_secret *key = new_key(a);
+    char text[256];
+
+    snprintf(text, sizeof(text), "%s\r", a);
+    write_text(in_root("recipients"), text);
+    ck_assert_msg(rotarr_age_recipients_add_file(r, in_root("recipients"),
+                                                 &err) == 0, "%s", err.msg);
+    ck_assert_uint_eq(rotarr_age_recipients_count(r), 1);
+    rotarr_secret_free(key);
+    rotarr_age_recipients_free(r);
+}
+END_TEST
+
+/* Twin: a CR inside the line still makes it invalid. */
+START_TEST(test_recipients__reject_cr_inside_line)
+{
+    struct rotarr_error err = ROTARR_ERROR_INIT;
+    struct rotarr_age_recipients *r = new_recipients();
+    char a[ROTARR_AGE_RECIPIENT_SIZE];
+    struct rotarr_secret *key = new_key(a);
+    char text[256];
+
+    snprintf(text, sizeof(text), "%.20s\r%s\r", a, a + 20);
+    write_text(in_root("recipients"), text);
+    ck_assert_int_lt(rotarr_age_recipients_add_file(r, in_root("recipients"),
+                                                    &err), 0);
+    rotarr_secret_free(key);
+    rotarr_age_recipients_free(r);
+}
+END_TEST
+
 START_TEST(test_recipients__reject_file_without_recipients)
 {
     struct rotarr_error err = ROTARR_ERROR_INIT;
@@ -751,6 +788,8 @@ Suite *age_keys_suite(void)
 
     tcase_add_checked_fixture(recipients, setup, teardown);
     tcase_add_test(recipients, test_recipients__accept_x25519_and_ssh);
+    tcase_add_test(recipients, test_recipients__read_last_line_ending_in_cr);
+    tcase_add_test(recipients, test_recipients__reject_cr_inside_line);
     tcase_add_test(recipients, test_recipients__reject_other_kinds);
     tcase_add_test(recipients, test_recipients__reject_upper_case);
     tcase_add_test(recipients, test_recipients__read_file_with_comments);
