@@ -8,14 +8,25 @@ readonly PORT_SPREAD=1500
 
 # Stops every server the checks started.  start_server runs in a command
 # substitution, a subshell whose at_exit would be lost, so the servers
-# are found through their pid files instead.
+# are found through their pid files instead.  A server writes its log
+# while it shuts down, so the test's folder can be removed only after it
+# has exited.  All are stopped first, since each takes a second or more
+# to exit, then waited for, up to 10 s in all.
 stop_servers() {
-    local pidfile
+    local pidfile pid tries pids=()
 
     for pidfile in "$TEST_TMP"/server-*/pid; do
-        if [ -s "$pidfile" ]; then
-            kill "$(cat "$pidfile")" 2>/dev/null || true
+        [ -s "$pidfile" ] || continue
+        pid=$(cat "$pidfile")
+        if kill "$pid" 2>/dev/null; then
+            pids+=("$pid")
         fi
+    done
+    for pid in "${pids[@]}"; do
+        for (( tries = 0; tries < 200; tries++ )); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.05
+        done
     done
 }
 at_exit stop_servers
