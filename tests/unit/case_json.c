@@ -4,11 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <yaml.h>
-
 #include "case_json.h"
-
-static struct json_node *parse_node(yaml_parser_t *parser, yaml_event_t *event);
+#include "rotarr/fileio.h"
+#include "rotarr/yamldoc.h"
 
 static struct json_node *new_node(enum json_kind kind)
 {
@@ -20,158 +18,90 @@ static struct json_node *new_node(enum json_kind kind)
     return node;
 }
 
-static struct json_node *scalar_node(const yaml_event_t *event)
+/* A quoted scalar is a string; a plain one is null, a boolean or a
+ * number, since JSON has no unquoted strings. */
+static struct json_node *scalar_node(const struct rotarr_ynode *y)
 {
-    const char *text = (const char *)event->data.scalar.value;
-    size_t len = event->data.scalar.length;
     enum json_kind kind = JSON_STRING;
     struct json_node *node;
 
-    if (event->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
-        if (strcmp(text, "null") == 0) {
+    if (y->style == ROTARR_YSTYLE_PLAIN) {
+        if (strcmp(y->value, "null") == 0) {
             kind = JSON_NULL;
-        } else if (strcmp(text, "true") == 0 || strcmp(text, "false") == 0) {
+        } else if (strcmp(y->value, "true") == 0 ||
+                   strcmp(y->value, "false") == 0) {
             kind = JSON_BOOL;
         } else {
             kind = JSON_NUMBER;
         }
     }
     node = new_node(kind);
-    if (node == NULL || (node->text = malloc(len + 1)) == NULL) {
+    if (node == NULL || (node->text = malloc(y->value_len + 1)) == NULL) {
         json_free(node);
         return NULL;
     }
-    memcpy(node->text, text, len);
-    node->text[len] = '\0';
-    node->len = len;
+    memcpy(node->text, y->value, y->value_len);
+    node->text[y->value_len] = '\0';
+    node->len = y->value_len;
     return node;
 }
 
-static int next_event(yaml_parser_t *parser, yaml_event_t *event)
+static struct json_node *convert(const struct rotarr_ynode *y)
 {
-    if (!yaml_parser_parse(parser, event)) {
-        fprintf(stderr, "json: %s at line %zu\n",
-                parser->problem != NULL ? parser->problem : "parse error",
-                parser->problem_mark.line + 1);
-        return -1;
+    int object = y->kind == ROTARR_YNODE_MAPPING;
+    struct json_node *node;
+    size_t i;
+
+    if (y->kind == ROTARR_YNODE_SCALAR) {
+        return scalar_node(y);
     }
-    return 0;
-}
-
-static int push(struct json_node *node, struct json_node *key,
-                struct json_node *item)
-{
-    size_t n = node->count + 1;
-    struct json_node **items = realloc(node->items, n * sizeof(*items));
-    struct json_node **keys;
-
-    if (items == NULL) {
-        return -1;
-    }
-    node->items = items;
-    if (node->kind == JSON_OBJECT) {
-        keys = realloc(node->keys, n * sizeof(*keys));
-        if (keys == NULL) {
-            return -1;
-        }
-        node->keys = keys;
-        keys[node->count] = key;
-    }
-    items[node->count] = item;
-    node->count = n;
-    return 0;
-}
-
-/* Reads the members of a collection up to its end event. */
-static struct json_node *parse_collection(yaml_parser_t *parser,
-                                          enum json_kind kind,
-                                          yaml_event_type_t end_type)
-{
-    struct json_node *node = new_node(kind);
-    struct json_node *key = NULL;
-    struct json_node *item;
-    yaml_event_t event;
-
-    while (node != NULL && next_event(parser, &event) == 0) {
-        if (event.type == end_type) {
-            yaml_event_delete(&event);
-            return node;
-        }
-        item = parse_node(parser, &event);
-        yaml_event_delete(&event);
-        if (item == NULL) {
-            break;
-        }
-        if (kind == JSON_OBJECT && key == NULL) {
-            key = item;
-            continue;
-        }
-        if (push(node, key, item) < 0) {
-            json_free(item);
-            break;
-        }
-        key = NULL;
-    }
-    json_free(key);
-    json_free(node);
-    return NULL;
-}
-
-static struct json_node *parse_node(yaml_parser_t *parser, yaml_event_t *event)
-{
-    switch (event->type) {
-    case YAML_SCALAR_EVENT:
-        return scalar_node(event);
-    case YAML_SEQUENCE_START_EVENT:
-        return parse_collection(parser, JSON_ARRAY, YAML_SEQUENCE_END_EVENT);
-    case YAML_MAPPING_START_EVENT:
-        return parse_collection(parser, JSON_OBJECT, YAML_MAPPING_END_EVENT);
-    default:
-        fprintf(stderr, "json: unexpected event %d\n", (int)event->type);
+    node = new_node(object ? JSON_OBJECT : JSON_ARRAY);
+    if (node == NULL) {
         return NULL;
     }
-}
-
-/* Skips the stream and document start events, reads the root node. */
-static struct json_node *parse_root(yaml_parser_t *parser)
-{
-    yaml_event_t event;
-    struct json_node *root = NULL;
-
-    for (;;) {
-        if (next_event(parser, &event) < 0) {
+    node->items = calloc(y->count + 1, sizeof(*node->items));
+    node->keys = object ? calloc(y->count + 1, sizeof(*node->keys)) : NULL;
+    if (node->items == NULL || (object && node->keys == NULL)) {
+        json_free(node);
+        return NULL;
+    }
+    for (i = 0; i < y->count; i++) {
+        node->count = i + 1;
+        node->items[i] = convert(y->items[object ? 2 * i + 1 : i]);
+        if (object) {
+            node->keys[i] = convert(y->items[2 * i]);
+        }
+        if (node->items[i] == NULL || (object && node->keys[i] == NULL)) {
+            json_free(node);
             return NULL;
         }
-        if (event.type != YAML_STREAM_START_EVENT &&
-            event.type != YAML_DOCUMENT_START_EVENT) {
-            break;
-        }
-        yaml_event_delete(&event);
     }
-    root = parse_node(parser, &event);
-    yaml_event_delete(&event);
-    return root;
+    return node;
 }
 
 struct json_node *json_load(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    yaml_parser_t parser;
-    struct json_node *root;
+    struct rotarr_error err = ROTARR_ERROR_INIT;
+    const struct rotarr_ynode *root;
+    struct rotarr_ydoc *doc;
+    struct json_node *tree = NULL;
+    char *bytes;
+    size_t len;
 
-    if (f == NULL) {
-        perror(path);
+    if (rotarr_file_read(path, 0, &bytes, &len, &err) < 0) {
+        fprintf(stderr, "json: %s\n", err.msg);
         return NULL;
     }
-    yaml_parser_initialize(&parser);
-    yaml_parser_set_input_file(&parser, f);
-    root = parse_root(&parser);
-    yaml_parser_delete(&parser);
-    fclose(f);
-    if (root == NULL) {
-        fprintf(stderr, "json: cannot read '%s'\n", path);
+    doc = rotarr_ydoc_parse_owned(path, bytes, len, &err);
+    root = doc != NULL ? rotarr_ydoc_root(doc) : NULL;
+    if (root != NULL) {
+        tree = convert(root);
     }
-    return root;
+    if (tree == NULL) {
+        fprintf(stderr, "json: cannot read '%s': %s\n", path, err.msg);
+    }
+    rotarr_ydoc_free(doc);
+    return tree;
 }
 
 void json_free(struct json_node *node)

@@ -1,7 +1,7 @@
 /*
  * A small JSON tree for the test data in tests/data/dotenv-cases, read
- * with libyaml (these JSON files are valid YAML, and libyaml decodes their
- * escapes, \u0000 included, into exact bytes).
+ * with rotarr's YAML parser: these JSON files are valid YAML, and their
+ * escapes, \u0000 included, decode into exact bytes.
  */
 #ifndef ROTARR_TEST_CASE_JSON_H
 #define ROTARR_TEST_CASE_JSON_H

@@ -192,7 +192,8 @@ START_TEST(test_bech32__accepts_bip173_vectors)
     static const char *valid[] = {
         "A12UEL5L",
         "a12uel5l",
-        "an83characterlonghumanreadablepartthatcontainsthenumber1andtheexcludedcharactersbio1tt5tgs",
+        "an83characterlonghumanreadablepartthatcontainsthenumber1"
+        "andtheexcludedcharactersbio1tt5tgs",
         "abcdef1qpzry9x8gf2tvdw0s3jn54khce6mua7lmqqqxw",
         "?1ezyfcl",
     };
