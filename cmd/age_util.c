@@ -410,7 +410,7 @@ int cmd_age_output_finish(struct cmd_age_output *out, int ok,
 static struct cmd_age_keys stack_keys;
 static int stack_keys_loaded;
 /* A passphrase typed at the prompt, added to stack_keys at the next use
- * so that a verb reading the stack twice asks only once.  It cannot be
+ * so that a verb reading the stack twice prompts only once.  It cannot be
  * added from the prompt, which runs while a decryption reads the
  * identities. */
 static struct rotarr_secret *stack_passphrase;

@@ -128,22 +128,21 @@ int rotarr_temp_claim(int fd, const char *path, struct rotarr_error *err)
     ROTARR_MUST_CHECK;
 
 /*
- * Returns the length of the target's name inside name when name has the
- * exact form of a temporary file of rotarr_file_replace: a dot, the
- * target's name cut to 64 bytes, ".rotarr-" and 16 lower-case hex
- * digits, as in ".state.rotarr-0f3a9c61d2b4e587" for "state".
- * Returns 0 otherwise.
+ * Returns the length of the target's name inside name when name is a
+ * temporary file name of rotarr_file_replace, or 0 otherwise.  Such a
+ * name is a dot, the target's name cut to 64 bytes, ".rotarr-" and 16
+ * lower-case hex digits, as in ".state.rotarr-0f3a9c61d2b4e587".
  */
 size_t rotarr_temp_name_base(const char *name) ROTARR_NONNULL(1);
 
 /*
  * Removes from the directory dir the temporary files that a process
  * killed before its rename left behind, and adds their number to
- * *removed.  Only entries with the exact temporary name of one of the
- * target_count names in targets (of any target when targets is NULL) are
- * removed, and only when they are regular files (not symlinks) owned by
- * the caller or by the owner of the file they are named after, and no
- * writer holds its claim (rotarr_temp_claim) on them.  A file the sweep
+ * *removed.  An entry is removed only when it has the exact temporary
+ * name of one of the target_count names in targets (of any target when
+ * targets is NULL).  It must also be a regular file (not a symlink),
+ * owned by the caller or by the owner of the file it is named after, and
+ * no writer may have claimed it (rotarr_temp_claim).  A file the sweep
  * cannot open or lock is left alone, since it may be claimed.  A missing
  * dir is not an error.  Returns 0, or -1 with err set (ROTARR_EFILE) when
  * the directory cannot be read or a file cannot be removed.

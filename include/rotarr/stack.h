@@ -149,11 +149,11 @@ int rotarr_stack_encrypted(const struct rotarr_stack *stack);
 
 /*
  * Checks, before a rotation changes anything, that the stack's files can
- * be written back without losing track of a password: not both .env and
- * .env.age found by default; and for encrypted files, none encrypted with
- * a passphrase, and a recipients file DIR/ROTARR_AGE_RECIPIENTS_FILE
- * with valid recipients, one of them a key that decrypted the files.
- * Returns 0, or -1 with err set (ROTARR_EFILE) saying what to do.
+ * be written back without losing track of a password.  The default env
+ * file must not have both forms, .env and .env.age.  Encrypted files must
+ * not use a passphrase, and DIR/ROTARR_AGE_RECIPIENTS_FILE must list
+ * valid recipients, one of them a key that decrypted the files.  Returns
+ * 0, or -1 with err set (ROTARR_EFILE) saying what to do.
  */
 int rotarr_stack_check_writable(const struct rotarr_stack *stack,
                                 struct rotarr_error *err);

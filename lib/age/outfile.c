@@ -63,8 +63,8 @@ static int open_temp(struct rotarr_age_outfile *file,
             break;
         }
         /* The claim keeps a rotation's sweep of stale temporary files
-         * (rotarr_temp_sweep) away from this one; a file swept before
-         * the claim is created again under another name. */
+         * (rotarr_temp_sweep) away from this one.  A file swept before
+         * the claim is made again under another name. */
         claimed = file->fd < 0 ? 0
                                : rotarr_temp_claim(file->fd, name.data, err);
         if (claimed != 0) {

@@ -105,9 +105,9 @@ typedef int (*yevent_fn)(void *ctx, const struct yevent *event);
  * seen every event before the failure.
  *
  * With split set, a large text may be parsed in two pieces at once (see
- * yevents_read_split()); then the call may also return YEVENTS_RETRY
- * after some events, and the caller must drop what it built and call
- * again with split unset.
+ * yevents_read_split()).  The call may then return YEVENTS_RETRY after
+ * some events, so the caller must drop what it built and call again with
+ * split unset.
  */
 int yevents_read(const char *text, size_t len, struct yarena *arena,
                  int split, yevent_fn on_event, void *ctx,
@@ -123,10 +123,10 @@ int yevents_read(const char *text, size_t len, struct yarena *arena,
 
 /*
  * Parses text like yevents_read(), but in two pieces on two threads when
- * the text is one large block mapping at the top of a document (as the
- * services of a compose file are): the calling thread parses the text
- * before a line inside that mapping and hands its events to on_event,
- * while a worker parses the entries from that line on; their events
+ * the text is one large block mapping at the top of a document, as the
+ * services of a compose file are.  The calling thread parses the text
+ * before a line inside that mapping and hands its events to on_event.
+ * Meanwhile a worker parses the entries from that line on.  Their events
  * follow, then those of the text after the mapping.  The pieces are
  * checked to give exactly the events of a parse in one piece; when they
  * do not, or on any error, the call returns YEVENTS_RETRY.  Returns 0 or

@@ -27,10 +27,10 @@
  * count from the piece's start, so the head's and the tail's end marks
  * are added to those of the later pieces.
  *
- * Anything else (a parse error, an error from on_event, directives in
- * the head, a piece of another shape, memory running out) makes the
- * whole text be parsed again in one piece, which gives the result and
- * the error message of record.
+ * Anything else makes the whole text be parsed again in one piece: a
+ * parse error, an error from on_event, directives in the head, a piece
+ * of another shape, memory running out.  That parse gives the result
+ * and the error message.
  */
 #include "rotarr/compat.h"
 
@@ -459,8 +459,8 @@ static void move_end_marks(const struct ysplit *split, struct yevent *event)
  */
 static int head_event(struct ysplit *split, struct yevent *event)
 {
-    int held = (is_end(event) && split->depth <= 2) ||
-               event->type == YEVENT_DOCUMENT_END;
+    int kept_back = (is_end(event) && split->depth <= 2) ||
+                    event->type == YEVENT_DOCUMENT_END;
 
     if (event->type == YEVENT_STREAM_START ||
         event->type == YEVENT_STREAM_END) {
@@ -469,7 +469,7 @@ static int head_event(struct ysplit *split, struct yevent *event)
     if (event->type == YEVENT_DOCUMENT_START && event->directives) {
         return -1;
     }
-    if (!held || split->closing_count == 3) {
+    if (!kept_back || split->closing_count == 3) {
         if (flush_closing(split) < 0) {
             return -1;
         }
@@ -484,7 +484,7 @@ static int head_event(struct ysplit *split, struct yevent *event)
                               event->type == YEVENT_ALIAS || is_end(event))) {
         split->m_children++;
     }
-    if (held) {
+    if (kept_back) {
         split->closing[split->closing_count++] = *event;
         return 0;
     }

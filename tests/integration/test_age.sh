@@ -492,7 +492,7 @@ edit_refuses_passphrase_file() {
 
 # A second rotarr (a rotation) holds the stack's lock: edit refuses
 # before the editor runs, naming the holder.
-edit_refuses_while_locked() {
+edit_rejects_while_locked() {
     local stack=$WORK/stack-edit before
 
     before=$(sha256sum <"$stack/.env.age")
@@ -570,7 +570,7 @@ EOF
 
 # Root writes anywhere, so rotarr runs as 'nobody' in a directory that
 # root owns: edit refuses before the editor runs, so no edit is lost.
-edit_refuses_read_only_dir() {
+edit_rejects_read_only_dir() {
     local dir before
 
     dir=$(mktemp -d /tmp/rotarr-edit-ro.XXXXXX) || return 1
@@ -806,10 +806,10 @@ check "edit leaves Ctrl-C to the editor" edit_leaves_ctrl_c_to_editor
 check "edit without change keeps file" edit_without_change_keeps_file
 check "edit with failing editor keeps file" edit_failing_editor_keeps_file
 check "edit refuses a passphrase file" edit_refuses_passphrase_file
-check "edit refuses while the lock is held" edit_refuses_while_locked
+check "edit refuses while the lock is held" edit_rejects_while_locked
 check "edit holds the lock while editing" edit_holds_lock_while_editing
 check "edit keeps the edit aside on change" edit_keeps_edit_aside_on_change
-check "edit refuses a read-only directory" edit_refuses_read_only_dir
+check "edit refuses a read-only directory" edit_rejects_read_only_dir
 check "edit saves in a writable directory" edit_saves_in_writable_dir
 check "SIGINT removes partial decrypt output" \
     interrupted_output_is_removed decrypt INT 130

@@ -271,7 +271,7 @@ check_missing_key_file_is_named() {
 
 # 'rotarr encrypt -o .env.age' running while a rotation starts: the
 # rotation's sweep of stale temporary files leaves the encryption's
-# temporary file alone, because the encryption holds a claim on it.
+# temporary file alone, because the encryption has claimed it.
 check_sweep_keeps_running_encrypt_output() {
     local dir=$TEST_TMP/sweep pid status=0 temp
 

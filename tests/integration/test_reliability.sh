@@ -333,7 +333,7 @@ start_redis() {
 
     mkdir -p "$dir"
     # Another test may take the port between the probe and the bind, so
-    # a server that does not answer is stopped and started on another.
+    # a server that does not reply is stopped and started on another.
     for (( attempt = 0; attempt < 3; attempt++ )); do
         start_redis_once "$dir" "$2" && return 0
         if [ -s "$dir/pid" ]; then
