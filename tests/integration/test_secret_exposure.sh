@@ -67,19 +67,27 @@ while proc.poll() is None:
                 blobs.append(data)
         if p == proc.pid:
             # Only samples of rotarr itself count: not of setpriv before
-            # it drops to nobody and execs, nor of the exited process,
-            # whose /proc files belong to its user again.
+            # it drops to nobody and execs, nor of the exiting process,
+            # whose /proc files belong to its user again once its memory
+            # is gone.  The status file is read on both sides of the
+            # owner: exec resets the flag before it renames the process,
+            # so a first read under the new name means the owner is that
+            # of the new program, not of setpriv, which is not dumpable
+            # after it changed its user; and the memory lines (VmSize)
+            # still in the second read mean the process had its memory
+            # when the owner was taken.
             try:
+                before = read("/proc/%d/status" % p).decode()
                 owner = os.stat("/proc/%d/status" % p).st_uid
-                status = read("/proc/%d/status" % p).decode()
+                after = read("/proc/%d/status" % p).decode()
             except (OSError, AttributeError):
                 continue
-            fields = dict(line.split(":", 1) for line in status.splitlines()
+            fields = dict(line.split(":", 1) for line in before.splitlines()
                           if ":" in line)
             if (not fields.get("Name", "").strip().startswith(
                     os.environ.get("SAMPLER_NAME", "rotarr")) or
-                    fields.get("State", "").strip().startswith(("Z", "X")) or
-                    fields.get("Uid", "0").split()[0] == "0"):
+                    fields.get("Uid", "0").split()[0] == "0" or
+                    "\nVmSize:" not in after):
                 continue
             samples += 1
             if owner == 0:
@@ -177,6 +185,7 @@ check_sampler_sees_a_dumpable_process() {
     mapfile -t prefix < <(unprivileged_prefix)
     summary=$(SAMPLER_NAME=sleep SAMPLER_BLOBS=$blobs python3 "$SAMPLER" \
         "${prefix[@]}" sleep 0.5) || return 1
+    printf '  %s\n' "$summary" >&2
     python3 - "$summary" <<'PY'
 import json, sys
 s = json.loads(sys.argv[1])
