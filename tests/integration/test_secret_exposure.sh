@@ -66,16 +66,11 @@ while proc.poll() is None:
             if data is not None:
                 blobs.append(data)
         if p == proc.pid:
-            # Only samples of rotarr itself count: not of setpriv before
-            # it drops to nobody and execs, nor of the exiting process,
-            # whose /proc files belong to its user again once its memory
-            # is gone.  The status file is read on both sides of the
-            # owner: exec resets the flag before it renames the process,
-            # so a first read under the new name means the owner is that
-            # of the new program, not of setpriv, which is not dumpable
-            # after it changed its user; and the memory lines (VmSize)
-            # still in the second read mean the process had its memory
-            # when the owner was taken.
+            # Only samples of rotarr itself count, not of setpriv or of
+            # the exiting process.  Exec resets the flag before it renames
+            # the process, so the first read must show the new name.  An
+            # exiting process loses its memory lines (VmSize) before its
+            # files change owner, so the second read must still show them.
             try:
                 before = read("/proc/%d/status" % p).decode()
                 owner = os.stat("/proc/%d/status" % p).st_uid
