@@ -68,9 +68,9 @@ while proc.poll() is None:
         if p == proc.pid:
             # Only samples of rotarr itself count, not of setpriv or of
             # the exiting process.  Exec resets the flag before it renames
-            # the process, so the first read must show the new name.  An
-            # exiting process loses its memory lines (VmSize) before its
-            # files change owner, so the second read must still show them.
+            # the process, so the first read must show the new name.  The
+            # files of an exiting process go back to its user when it loses
+            # its memory lines (VmSize), so the second read must show them.
             try:
                 before = read("/proc/%d/status" % p).decode()
                 owner = os.stat("/proc/%d/status" % p).st_uid
