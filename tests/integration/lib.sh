@@ -368,6 +368,25 @@ psql_super() {
         -p "$ROTARR_PGPORT" -U "$ROTARR_PGUSER" -d postgres "$@"
 }
 
+# wait_until_locked FILE: waits, for at most 10 seconds, until another
+# process holds a lock on FILE, such as a 'flock FILE sleep 5 &' started
+# just before.  Returns 1 if none does by then.
+wait_until_locked() {
+    local tries=0 status
+
+    while [ "$tries" -lt 200 ]; do
+        status=0
+        flock -n -E 75 "$1" true || status=$?
+        if [ "$status" -eq 75 ]; then
+            return 0
+        fi
+        sleep 0.05
+        tries=$((tries + 1))
+    done
+    printf '  no process locked %s within 10 seconds\n' "$1" >&2
+    return 1
+}
+
 # copy_example_stack [DEST]: copies examples/stack to DEST (default
 # $TEST_TMP/stack), makes its .env 0600 as rotarr expects, and prints DEST.
 # shellcheck disable=SC2120 # DEST is optional

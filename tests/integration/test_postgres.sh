@@ -241,7 +241,7 @@ check_lock_blocks_a_second_run() {
         dir=$(make_stack "$role" lockPassw0rdQQQQQQQQQQQQQQQQQQQQ) || return 1
     mkdir -m 700 "$dir/.rotarr" && : >"$dir/.rotarr/lock" && chmod 600 "$dir/.rotarr/lock"
     flock "$dir/.rotarr/lock" sleep 5 &
-    sleep 0.5
+    wait_until_locked "$dir/.rotarr/lock" || return 1
     expect_exit nonzero "$ROTARR" -C "$dir" postgres
     local status=$?
     wait

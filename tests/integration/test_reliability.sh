@@ -166,7 +166,7 @@ check_resume_removes_only_stale_temp_files() {
     : >"$dir/..env.rotarr-bbbbbbbbbbbbbbbb"
     flock -s "$dir/..env.rotarr-bbbbbbbbbbbbbbbb" sleep 10 &
     at_exit "kill $! 2>/dev/null"
-    sleep 0.3
+    wait_until_locked "$dir/..env.rotarr-bbbbbbbbbbbbbbbb" || return 1
     expect_exit 0 "$ROTARR" -C "$dir" resume &&
         consistent "$dir" "$role" >/dev/null &&
         assert_contains "$ERR" "removed 1 temporary file that an interrupted" ||

@@ -297,7 +297,7 @@ check_held_lock_stops_rotate() {
         mkdir -m 700 "$dir/.rotarr" || return 1
     flock "$dir/.rotarr/rotate.lock" sleep 5 &
     at_exit "kill $! 2>/dev/null"
-    sleep 0.3
+    wait_until_locked "$dir/.rotarr/rotate.lock" || return 1
     expect_exit 3 "$ROTARR" -C "$dir" rotate &&
         assert_contains "$ERR" "another 'rotarr rotate' is running" &&
         assert_contains "$ERR" "rotate.lock" &&
