@@ -368,9 +368,8 @@ psql_super() {
         -p "$ROTARR_PGPORT" -U "$ROTARR_PGUSER" -d postgres "$@"
 }
 
-# wait_until_locked FILE: waits, for at most 10 seconds, until another
-# process holds a lock on FILE, such as a 'flock FILE sleep 5 &' started
-# just before.  Returns 1 if none does by then.
+# wait_until_locked FILE: waits up to 10 seconds until another process,
+# such as a 'flock FILE sleep 5 &', has a lock on FILE.  Returns 1 if not.
 wait_until_locked() {
     local tries=0 status
 
@@ -383,7 +382,7 @@ wait_until_locked() {
         sleep 0.05
         tries=$((tries + 1))
     done
-    printf '  no process locked %s within 10 seconds\n' "$1" >&2
+    printf '  timed out after 10 s waiting for a lock on %s\n' "$1" >&2
     return 1
 }
 
