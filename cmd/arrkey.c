@@ -218,6 +218,9 @@ static int report(const struct rotarr_stack *stack,
                   const struct rotarr_arrkey_plan *plan,
                   const struct arr_key_options *o)
 {
+    if (plan->notices.data != NULL) {
+        fputs(plan->notices.data, stderr);
+    }
     if (cmd_globals.json) {
         print_json(stack, plan);
         return ROTARR_OK;

@@ -169,6 +169,9 @@ static int read_secrets(struct postgres_options *o,
 
 static int report_adopt(const struct rotarr_pgrot_plan *plan)
 {
+    if (plan->notices.data != NULL) {
+        fputs(plan->notices.data, stderr);
+    }
     if (cmd_globals.json) {
         printf("{\"service\":");
         cmd_json_string(stdout, plan->service);

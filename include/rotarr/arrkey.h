@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 
+#include "rotarr/buf.h"
 #include "rotarr/compat.h"
 #include "rotarr/error.h"
 #include "rotarr/pgrot.h"
@@ -45,12 +46,13 @@ struct rotarr_arrkey_plan {
     size_t restart_count;
     struct rotarr_arrkey_consumer *consumers;
     size_t consumer_count;
+    struct rotarr_buf notices; /* lines for standard error */
 };
 
 #define ROTARR_ARRKEY_PLAN_INIT                                          \
     {                                                                    \
         "", "", "", NULL, NULL, ROTARR_OCCURRENCES_INIT,                 \
-            ROTARR_FILE_EDITS_INIT, NULL, 0, NULL, 0                     \
+            ROTARR_FILE_EDITS_INIT, NULL, 0, NULL, 0, ROTARR_BUF_INIT    \
     }
 
 /*
@@ -66,8 +68,9 @@ int rotarr_arrkey_plan(const struct rotarr_stack *stack,
                        struct rotarr_error *err) ROTARR_MUST_CHECK;
 
 /*
- * Computes the edits of a plan and, unless req->dry_run, writes them;
- * fills plan->restart with the services that read the key.  Stops at the
+ * Computes the edits of a plan and, unless req->dry_run, writes them
+ * with the stack lock held (rotarr_stack_lock_for_write); fills
+ * plan->restart with the services that read the key.  Stops at the
  * first file that cannot be written (ROTARR_EFILE), whose name the
  * message gives.  Files written before it keep the new key.
  */

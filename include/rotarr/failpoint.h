@@ -5,7 +5,9 @@
  * "after-set", so a test can stop a rotation right after any step and
  * check that 'rotarr resume' recovers.  When ROTARR_FAILPOINT equals
  * "sleep-after-set", the process sleeps one second there instead, so
- * that a test can read its /proc files in the middle of a rotation.  In
+ * that a test can read its /proc files in the middle of a rotation.
+ * With "stop-after-set", it stops itself with SIGSTOP, so that a test
+ * can change files or run another rotarr before it sends SIGCONT.  In
  * every other build the macro compiles to nothing.
  */
 #ifndef ROTARR_FAILPOINT_H
@@ -28,6 +30,10 @@ static inline void rotarr_failpoint(const char *name)
     if (chosen != NULL && strncmp(chosen, "sleep-", 6) == 0 &&
         strcmp(chosen + 6, name) == 0) {
         sleep(1);
+    }
+    if (chosen != NULL && strncmp(chosen, "stop-", 5) == 0 &&
+        strcmp(chosen + 5, name) == 0) {
+        raise(SIGSTOP);
     }
 }
 

@@ -69,6 +69,9 @@ struct rotarr_stack_file {
     int encrypted;
     int armored;
     int passphrase; /* encrypted with a passphrase, not to keys */
+    /* ENV when encrypted: BLAKE2b-256 of the age file as read, for
+     * rotarr_stack_check_unchanged, since bytes is the plaintext. */
+    unsigned char sealed_hash[32];
 };
 
 enum rotarr_service_kind {
@@ -157,6 +160,16 @@ int rotarr_stack_encrypted(const struct rotarr_stack *stack);
  */
 int rotarr_stack_check_writable(const struct rotarr_stack *stack,
                                 struct rotarr_error *err);
+
+/*
+ * Checks that every file of the stack still has the bytes it was loaded
+ * from.  Writes are planned from those bytes, so a command calls this
+ * after it takes the stack lock, because a file that another rotarr
+ * rewrote meanwhile would be written back with that change undone.
+ * Returns 0, or -1 with err set (ROTARR_EFILE) naming the file.
+ */
+int rotarr_stack_check_unchanged(const struct rotarr_stack *stack,
+                                 struct rotarr_error *err);
 
 /*
  * Replaces the file at index with the len bytes at bytes, as

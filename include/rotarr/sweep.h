@@ -5,7 +5,7 @@
  * remove them first, with the stack lock of rotarr/journal.h held.
  *
  * NEEDSWORK: the journal's own temporary file in .rotarr has another
- * name form and is not removed, and 'rotarr arr-key' does not sweep.
+ * name form and is not removed.
  */
 #ifndef ROTARR_SWEEP_H
 #define ROTARR_SWEEP_H
@@ -14,6 +14,7 @@
 
 #include "rotarr/buf.h"
 #include "rotarr/error.h"
+#include "rotarr/journal.h"
 #include "rotarr/stack.h"
 
 /*
@@ -39,5 +40,17 @@ int rotarr_sweep_stack(const char *stackdir, const struct rotarr_stack *stack,
 int rotarr_sweep_stack_options(const struct rotarr_stack_options *opts,
                                struct rotarr_buf *notices,
                                struct rotarr_error *err);
+
+/*
+ * Takes the stack lock before a command rewrites the files of stack,
+ * which was loaded without it.  Fails when a rotation stopped part-way
+ * (ROTARR_EPARTIAL, since 'rotarr resume' must finish it first) or when
+ * a file changed since stack was loaded (rotarr_stack_check_unchanged).
+ * Then sweeps as rotarr_sweep_stack does.  Returns the lock, which the
+ * caller releases with rotarr_lock_release, or NULL with err set.
+ */
+struct rotarr_lock *rotarr_stack_lock_for_write(
+    const struct rotarr_stack *stack, struct rotarr_buf *notices,
+    struct rotarr_error *err);
 
 #endif

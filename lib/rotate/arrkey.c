@@ -10,6 +10,7 @@
 #include "rotarr/arrkey.h"
 #include "rotarr/gen.h"
 #include "rotarr/servarr.h"
+#include "rotarr/sweep.h"
 
 /* Finds the app that req names, or the only one. */
 static int choose_app(const struct rotarr_stack *stack,
@@ -247,6 +248,9 @@ int rotarr_arrkey_run(const struct rotarr_stack *stack,
                       struct rotarr_arrkey_plan *plan,
                       struct rotarr_error *err)
 {
+    struct rotarr_lock *lock;
+    int ret;
+
     if (rotarr_stack_plan_edits(stack, &plan->occurrences, plan->next,
                                 &plan->edits, err) < 0 ||
         collect_restart(stack, plan, err) < 0) {
@@ -258,7 +262,13 @@ int rotarr_arrkey_run(const struct rotarr_stack *stack,
     if (rotarr_stack_check_writable(stack, err) < 0) {
         return -1;
     }
-    return rotarr_stack_write_edits(stack, &plan->edits, NULL, NULL, err);
+    lock = rotarr_stack_lock_for_write(stack, &plan->notices, err);
+    if (lock == NULL) {
+        return -1;
+    }
+    ret = rotarr_stack_write_edits(stack, &plan->edits, NULL, NULL, err);
+    rotarr_lock_release(lock);
+    return ret;
 }
 
 void rotarr_arrkey_plan_release(struct rotarr_arrkey_plan *plan)
@@ -280,4 +290,5 @@ void rotarr_arrkey_plan_release(struct rotarr_arrkey_plan *plan)
     free(plan->consumers);
     plan->consumers = NULL;
     plan->consumer_count = 0;
+    rotarr_buf_release(&plan->notices);
 }

@@ -304,7 +304,6 @@ int rotarr_pgrot_run(const struct rotarr_stack *stack,
     struct rotarr_journal *journal = NULL;
     struct rotarr_lock *lock = NULL;
     struct rotarr_pg *pg = NULL;
-    int found;
     int ret = -1;
 
     if (choose_next(req, plan, err) < 0 ||
@@ -319,21 +318,8 @@ int rotarr_pgrot_run(const struct rotarr_stack *stack,
     if (rotarr_stack_check_writable(stack, err) < 0) {
         goto out;
     }
-    lock = rotarr_lock_acquire(dir, err);
+    lock = rotarr_stack_lock_for_write(stack, &plan->notices, err);
     if (lock == NULL) {
-        goto out;
-    }
-    found = rotarr_journal_load(dir, rotarr_stack_keys(stack), &journal, err);
-    if (found != 0) {
-        if (found == 1) {
-            rotarr_error_set(err, ROTARR_EPARTIAL,
-                             "an earlier rotation in '%s' stopped part-way; "
-                             "run 'rotarr resume' first",
-                             dir);
-        }
-        goto out;
-    }
-    if (rotarr_sweep_stack(dir, stack, &plan->notices, err) < 0) {
         goto out;
     }
     step_done(plan, ROTARR_PGROT_TIME_START);
@@ -371,7 +357,7 @@ int rotarr_pgrot_adopt(const struct rotarr_stack *stack,
     struct rotarr_pg *pg = NULL;
     int ret = -1;
 
-    lock = rotarr_lock_acquire(rotarr_stack_dir(stack), err);
+    lock = rotarr_stack_lock_for_write(stack, &plan->notices, err);
     if (lock == NULL) {
         return -1;
     }

@@ -400,12 +400,9 @@ int rotarr_redisrot_run(const struct rotarr_stack *stack,
                         struct rotarr_redisrot_plan *plan,
                         struct rotarr_error *err)
 {
-    const char *dir = rotarr_stack_dir(stack);
-    struct rotarr_journal *journal = NULL;
     struct live_server live;
-    struct rotarr_lock *lock = NULL;
-    int found;
-    int ret = -1;
+    struct rotarr_lock *lock;
+    int ret;
 
     memset(&live, 0, sizeof(live));
     if (plan->mode == ROTARR_REDIS_FINISH) {
@@ -420,28 +417,12 @@ int rotarr_redisrot_run(const struct rotarr_stack *stack,
     if (rotarr_stack_check_writable(stack, err) < 0) {
         return -1;
     }
-    lock = rotarr_lock_acquire(dir, err);
+    lock = rotarr_stack_lock_for_write(stack, &plan->notices, err);
     if (lock == NULL) {
         return -1;
     }
-    found = rotarr_journal_load(dir, rotarr_stack_keys(stack), &journal, err);
-    if (found != 0) {
-        if (found == 1) {
-            rotarr_error_set(err, ROTARR_EPARTIAL,
-                             "an earlier rotation in '%s' stopped part-way; "
-                             "run 'rotarr resume' first",
-                             dir);
-        }
-        goto out;
-    }
-    if (rotarr_sweep_stack(dir, stack, &plan->notices, err) < 0) {
-        goto out;
-    }
     ret = run_locked(stack, req, plan, &live, err);
-
-out:
     rotarr_redis_close(live.conn);
-    rotarr_journal_free(journal);
     rotarr_lock_release(lock);
     return ret;
 }
@@ -458,7 +439,7 @@ int rotarr_redisrot_finish(const struct rotarr_stack *stack,
 
     (void)req;
     memset(&live, 0, sizeof(live));
-    lock = rotarr_lock_acquire(rotarr_stack_dir(stack), err);
+    lock = rotarr_stack_lock_for_write(stack, &plan->notices, err);
     if (lock == NULL) {
         return -1;
     }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "rotarr/buf.h"
+#include "rotarr/failpoint.h"
 #include "rotarr/fileio.h"
 #include "rotarr/journal.h"
 #include "rotarr/sweep.h"
@@ -89,4 +90,34 @@ int rotarr_sweep_stack_options(const struct rotarr_stack_options *opts,
                              notices, err);
     rotarr_stack_free(stack);
     return ret;
+}
+
+struct rotarr_lock *rotarr_stack_lock_for_write(
+    const struct rotarr_stack *stack, struct rotarr_buf *notices,
+    struct rotarr_error *err)
+{
+    const char *dir = rotarr_stack_dir(stack);
+    struct rotarr_journal *journal = NULL;
+    struct rotarr_lock *lock;
+    int found;
+
+    ROTARR_FAILPOINT("lock");
+    lock = rotarr_lock_acquire(dir, err);
+    if (lock == NULL) {
+        return NULL;
+    }
+    found = rotarr_journal_load(dir, rotarr_stack_keys(stack), &journal, err);
+    rotarr_journal_free(journal);
+    if (found == 1) {
+        rotarr_error_set(err, ROTARR_EPARTIAL,
+                         "an earlier rotation in '%s' stopped part-way; "
+                         "run 'rotarr resume' first",
+                         dir);
+    }
+    if (found != 0 || rotarr_stack_check_unchanged(stack, err) < 0 ||
+        rotarr_sweep_stack(dir, stack, notices, err) < 0) {
+        rotarr_lock_release(lock);
+        return NULL;
+    }
+    return lock;
 }

@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <sodium.h>
+
 #include "rotarr/age.h"
 #include "rotarr/fileio.h"
 #include "stack_private.h"
@@ -206,6 +209,52 @@ int rotarr_stack_check_writable(const struct rotarr_stack *stack,
     ret = check_own_recipient(stack, path, err);
     free(path);
     return ret;
+}
+
+/* Returns 1 when bytes, just read from disk, match what file was loaded
+ * from. */
+static int same_as_loaded(const struct rotarr_stack_file *file,
+                          const char *bytes, size_t len)
+{
+    unsigned char hash[sizeof(file->sealed_hash)];
+
+    if (!file->encrypted) {
+        return len == file->len && memcmp(bytes, file->bytes, len) == 0;
+    }
+    crypto_generichash(hash, sizeof(hash), (const unsigned char *)bytes, len,
+                       NULL, 0);
+    return sodium_memcmp(hash, file->sealed_hash, sizeof(hash)) == 0;
+}
+
+int rotarr_stack_check_unchanged(const struct rotarr_stack *stack,
+                                 struct rotarr_error *err)
+{
+    const struct rotarr_stack_file *file;
+    char *bytes;
+    size_t len;
+    size_t i;
+    int same;
+
+    for (i = 0; i < stack->file_count; i++) {
+        file = &stack->files[i];
+        if (rotarr_file_read(file->path, 0, &bytes, &len, err) < 0) {
+            return rotarr_error_prefix(err, "cannot read '%s' again "
+                                            "before writing it; nothing "
+                                            "was written",
+                                       file->display);
+        }
+        same = same_as_loaded(file, bytes, len);
+        sodium_memzero(bytes, len);
+        free(bytes);
+        if (!same) {
+            return rotarr_error_set(err, ROTARR_EFILE,
+                                    "'%s' changed after rotarr read it, "
+                                    "perhaps in another rotarr; nothing "
+                                    "was written, so run the command again",
+                                    file->display);
+        }
+    }
+    return 0;
 }
 
 int rotarr_stack_replace_file(const struct rotarr_stack *stack, size_t index,

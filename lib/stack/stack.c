@@ -228,6 +228,10 @@ static int read_env_text(const struct rotarr_stack *stack, const char *path,
                     bytes[strspn(bytes, " \t\r\n")] == '-';
     file->passphrase = file->encrypted &&
                        rotarr_age_uses_passphrase(bytes, len) == 1;
+    if (file->encrypted) {
+        crypto_generichash(file->sealed_hash, sizeof(file->sealed_hash),
+                           (const unsigned char *)bytes, len, NULL, 0);
+    }
     /* A plaintext file under an encrypted name would be written back in
      * plaintext while its owner believes it encrypted. */
     if (!file->encrypted && name_len > 4 &&

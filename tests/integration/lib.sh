@@ -386,6 +386,63 @@ wait_until_locked() {
     return 1
 }
 
+# wait_until_stopped PID: waits up to 10 seconds until process PID is
+# stopped, as a rotarr run with ROTARR_FAILPOINT=stop-NAME stops itself.
+# Returns 1 if it exits or does not stop by then.
+wait_until_stopped() {
+    local tries=0 state
+
+    while [ "$tries" -lt 200 ]; do
+        state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' \
+            "/proc/$1/status" 2>/dev/null) || true
+        case $state in
+        T) return 0 ;;
+        '' | Z | X)
+            printf '  process %s exited instead of stopping\n' "$1" >&2
+            return 1
+            ;;
+        esac
+        sleep 0.05
+        tries=$((tries + 1))
+    done
+    printf '  timed out after 10 s waiting for process %s to stop\n' "$1" >&2
+    return 1
+}
+
+# rotarr_while_stopped COMMAND... -- ARG...: runs 'rotarr ARG...' with
+# ROTARR_FAILPOINT=stop-lock, so that it stops after it read the stack
+# and before it takes the stack lock, runs COMMAND, then lets rotarr go
+# on.  Sets STOPPED_STATUS to the exit status of rotarr, whose output is
+# in $OUT and $ERR; that of COMMAND is in $TEST_TMP/meanwhile.out and
+# .err.  Returns 1 when rotarr did not stop or COMMAND failed.
+# shellcheck disable=SC2034 # STOPPED_STATUS is read by the caller
+rotarr_while_stopped() {
+    local command=() pid ok=0
+
+    while [ "$#" -gt 0 ] && [ "$1" != -- ]; do
+        command+=("$1")
+        shift
+    done
+    shift
+    STOPPED_STATUS=
+    ROTARR_FAILPOINT=stop-lock "$ROTARR" "$@" >"$OUT" 2>"$ERR" &
+    pid=$!
+    if wait_until_stopped "$pid"; then
+        "${command[@]}" >"$TEST_TMP/meanwhile.out" \
+            2>"$TEST_TMP/meanwhile.err" || {
+            echo "  the command run meanwhile failed:" >&2
+            cat "$TEST_TMP/meanwhile.err" >&2
+            ok=1
+        }
+    else
+        ok=1
+    fi
+    kill -CONT "$pid" 2>/dev/null
+    STOPPED_STATUS=0
+    wait "$pid" || STOPPED_STATUS=$?
+    return "$ok"
+}
+
 # copy_example_stack [DEST]: copies examples/stack to DEST (default
 # $TEST_TMP/stack), makes its .env 0600 as rotarr expects, and prints DEST.
 # shellcheck disable=SC2120 # DEST is optional

@@ -130,6 +130,30 @@ check_postgres_rotation_keeps_env_encrypted() {
         assert_not_contains "$OUT" "$new" && assert_not_contains "$ERR" "$new"
 }
 
+# reseal DIR: encrypts the same plaintext of DIR/.env.age again, as an
+# editor of the file would, so that only the ciphertext differs.
+reseal() {
+    plain "$1" | age -r "$RECIPIENT" -o "$1/.env.age.new" &&
+        mv -- "$1/.env.age.new" "$1/.env.age"
+}
+
+check_resealed_env_age_stops_rotation() {
+    # The rotation compares .env.age with what it decrypted once it has
+    # the lock.  The postgres rotation above is the twin, with the file
+    # unchanged.
+    local old=resealPassw0rdCCCCCCCCCCCCCCCCC role dir
+
+    role=$(new_role "$old") && dir=$(pg_stack "$role" "$old") &&
+        rotarr_while_stopped reseal "$dir" -- -C "$dir" postgres ||
+        return 1
+    [ "$STOPPED_STATUS" -eq 3 ] || {
+        echo "  exit status $STOPPED_STATUS, expected 3" >&2; show_output
+        return 1; }
+    assert_contains "$ERR" "'.env.age' changed after rotarr read it" &&
+        [ "$(plain_value "$dir" POSTGRES_PASSWORD)" = "$old" ] &&
+        can_login "$role" "$old"
+}
+
 # Twin: the same rotation on a plaintext .env stack writes the password
 # in the clear, so no_plaintext can fail.
 check_plaintext_stack_holds_password_in_clear() {
@@ -414,6 +438,8 @@ check "inspect without a matching identity exits 7" \
     check_inspect_without_identity_exits_7
 check "postgres rotation keeps .env.age encrypted" \
     check_postgres_rotation_keeps_env_encrypted
+check "a re-encrypted .env.age stops the rotation" \
+    check_resealed_env_age_stops_rotation
 check "twin: a plaintext stack holds the password in clear" \
     check_plaintext_stack_holds_password_in_clear
 check "an armored, world-readable .env.age keeps armor and mode" \

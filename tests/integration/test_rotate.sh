@@ -304,6 +304,51 @@ check_held_lock_stops_rotate() {
         [ "$(env_value "$dir/.env" POSTGRES_PASSWORD)" = "$pw" ]
 }
 
+check_files_changed_meanwhile_stop_rotation() {
+    # While the rotation of olddb waits for the lock, newdb is rotated to
+    # the end.  Writing .env from what it read before would undo newdb's
+    # new password, which the server already has.
+    local dir=$TEST_TMP/meanwhile newdb_now
+    local old_pw=meanwhileOldPassw0rdAAAAAAAAAAAA
+    local new_pw=meanwhileNewPassw0rdAAAAAAAAAAAA old_role new_role
+
+    old_role=$(new_role "$old_pw") && new_role=$(new_role "$new_pw") &&
+        make_two_db_stack "$dir" "$old_role" "$old_pw" "$new_role" \
+            "$new_pw" || return 1
+    rotarr_while_stopped "$ROTARR" -C "$dir" postgres --service newdb -- \
+        -C "$dir" postgres --service olddb || return 1
+    newdb_now=$(env_value "$dir/.env" NEW_DB_PASSWORD)
+    [ "$STOPPED_STATUS" -eq 3 ] || {
+        echo "  exit status $STOPPED_STATUS, expected 3" >&2; show_output
+        return 1; }
+    assert_contains "$ERR" "'.env' changed after rotarr read it" &&
+        [ "$newdb_now" != "$new_pw" ] &&
+        can_login "$new_role" "$newdb_now" &&
+        [ "$(env_value "$dir/.env" OLD_DB_PASSWORD)" = "$old_pw" ] &&
+        can_login "$old_role" "$old_pw" &&
+        [ ! -e "$dir/.rotarr/journal" ]
+}
+
+check_unchanged_files_let_rotation_finish() {
+    # Twin: stopped at the same place with nothing changed meanwhile, the
+    # rotation finishes.
+    local dir=$TEST_TMP/unchanged olddb_now
+    local old_pw=unchangedOldPassw0rdAAAAAAAAAAAA
+    local new_pw=unchangedNewPassw0rdAAAAAAAAAAAA old_role new_role
+
+    old_role=$(new_role "$old_pw") && new_role=$(new_role "$new_pw") &&
+        make_two_db_stack "$dir" "$old_role" "$old_pw" "$new_role" \
+            "$new_pw" || return 1
+    rotarr_while_stopped true -- -C "$dir" postgres --service olddb ||
+        return 1
+    olddb_now=$(env_value "$dir/.env" OLD_DB_PASSWORD)
+    [ "$STOPPED_STATUS" -eq 0 ] || {
+        echo "  exit status $STOPPED_STATUS, expected 0" >&2; show_output
+        return 1; }
+    [ "$olddb_now" != "$old_pw" ] && can_login "$old_role" "$olddb_now" &&
+        [ "$(env_value "$dir/.env" NEW_DB_PASSWORD)" = "$new_pw" ]
+}
+
 check_unplannable_service_is_reported() {
     local dir=$TEST_TMP/unplannable
 
@@ -389,6 +434,10 @@ check "rotate logs each action once" check_rotate_logs_each_action_once
 check "rotate -v also logs the skips" check_rotate_verbose_logs_skips
 check "two runs together: one rotates" check_two_runs_started_together
 check "held lock stops rotate" check_held_lock_stops_rotate
+check "files changed meanwhile stop rotation" \
+    check_files_changed_meanwhile_stop_rotation
+check "unchanged files let rotation finish" \
+    check_unchanged_files_let_rotation_finish
 check "unplannable service is reported" check_unplannable_service_is_reported
 check "offline Redis shows its recorded age" \
     check_offline_redis_shows_recorded_age

@@ -306,6 +306,77 @@ check_crash_and_resume() {
         [ ! -e "$dir/.rotarr/journal" ]
 }
 
+# tree_sums DIR: the checksum of every file below DIR.
+tree_sums() {
+    (cd "$1" && find . -type f ! -path './.rotarr/*' -print0 | sort -z |
+        xargs -0 sha256sum)
+}
+
+check_arr_key_stops_on_held_lock() {
+    local dir sums
+
+    dir=$(copy_servarr_example) && mkdir -m 700 "$dir/.rotarr" &&
+        sums=$(tree_sums "$dir") || return 1
+    flock "$dir/.rotarr/lock" sleep 5 &
+    at_exit "kill $! 2>/dev/null"
+    wait_until_locked "$dir/.rotarr/lock" || return 1
+    expect_exit 3 "$ROTARR" -C "$dir" arr-key --service radarr &&
+        assert_contains "$ERR" ".rotarr/lock" &&
+        [ "$sums" = "$(tree_sums "$dir")" ]
+}
+
+check_arr_key_waits_for_resume() {
+    # A Postgres rotation killed after the server changed leaves a
+    # journal; arr-key writes nothing until 'rotarr resume' finished it.
+    local tag=k$$ dir sums status=0
+
+    make_roles "$tag" && dir=$(make_role_stack "$tag") || return 1
+    ROTARR_FAILPOINT='set' "$ROTARR" -C "$dir" postgres \
+        --user "rt_${tag}_radarr" >"$OUT" 2>"$ERR" || status=$?
+    [ "$status" -eq 137 ] || {
+        echo "  exit status $status after 'set', expected SIGKILL (137)" >&2
+        return 1; }
+    sums=$(tree_sums "$dir")
+    expect_exit 6 "$ROTARR" -C "$dir" arr-key --service radarr &&
+        assert_contains "$ERR" "run 'rotarr resume' first" &&
+        [ "$sums" = "$(tree_sums "$dir")" ] &&
+        expect_exit 0 "$ROTARR" -C "$dir" resume &&
+        expect_exit 0 "$ROTARR" -C "$dir" arr-key --service radarr &&
+        [ "$sums" != "$(tree_sums "$dir")" ]
+}
+
+check_arr_key_keeps_edit_made_meanwhile() {
+    local dir old=c81e5d0a7f3b49e2a6d8b1c4f09e7a35
+
+    dir=$(copy_servarr_example) &&
+        rotarr_while_stopped \
+            sh -c 'printf "# added meanwhile\n" >>"$1"' sh "$dir/.env" -- \
+            -C "$dir" arr-key --service radarr || return 1
+    [ "$STOPPED_STATUS" -eq 3 ] || {
+        echo "  exit status $STOPPED_STATUS, expected 3" >&2; show_output
+        return 1; }
+    assert_contains "$ERR" "'.env' changed after rotarr read it" &&
+        assert_contains "$dir/.env" "# added meanwhile" &&
+        [ "$(env_value "$dir/.env" RADARR_API_KEY)" = "$old" ] &&
+        [ "$(xml_value "$dir/appdata/radarr/config.xml" ApiKey)" = "$old" ]
+}
+
+check_arr_key_resumed_unchanged_finishes() {
+    # Twin: stopped at the same place with nothing changed, arr-key ends
+    # with the new key everywhere.
+    local dir old=c81e5d0a7f3b49e2a6d8b1c4f09e7a35 new
+
+    dir=$(copy_servarr_example) &&
+        rotarr_while_stopped true -- -C "$dir" arr-key --service radarr ||
+        return 1
+    [ "$STOPPED_STATUS" -eq 0 ] || {
+        echo "  exit status $STOPPED_STATUS, expected 0" >&2; show_output
+        return 1; }
+    new=$(env_value "$dir/.env" RADARR_API_KEY)
+    [ "$new" != "$old" ] &&
+        [ "$(xml_value "$dir/appdata/radarr/config.xml" ApiKey)" = "$new" ]
+}
+
 check_guard_knows_config_keys() {
     local dir
 
@@ -339,6 +410,12 @@ check "--password-stdin needs one role" check_password_stdin_needs_one_role
 check "arr-key rewrites every copy" check_arr_key_rewrites_every_copy
 check "arr-key --dry-run writes nothing" check_arr_key_dry_run_writes_nothing
 check "arr-key --show prints the key" check_arr_key_show_prints_the_key
+check "arr-key stops on a held lock" check_arr_key_stops_on_held_lock
+check "arr-key waits for resume" check_arr_key_waits_for_resume
+check "arr-key keeps an edit made meanwhile" \
+    check_arr_key_keeps_edit_made_meanwhile
+check "arr-key stopped and resumed finishes" \
+    check_arr_key_resumed_unchanged_finishes
 check "invalid XML changes nothing" check_invalid_xml_changes_nothing
 check "config.xml without ApiKey changes nothing" \
     check_config_without_api_key_changes_nothing

@@ -419,6 +419,64 @@ START_TEST(test_appconfig__write_keeps_mode)
 }
 END_TEST
 
+START_TEST(test_appconfig__unchanged_stack_passes_check)
+{
+    struct rotarr_error err = ROTARR_ERROR_INIT;
+    struct rotarr_stack *stack;
+
+    write_servarr_stack();
+    stack = load_stack(&err);
+    ck_assert_msg(stack != NULL, "%s", err.msg);
+    ck_assert_int_eq(rotarr_stack_check_unchanged(stack, &err), 0);
+    ck_assert_int_eq(err.code, ROTARR_OK);
+    rotarr_stack_free(stack);
+}
+END_TEST
+
+START_TEST(test_appconfig__changed_config_fails_check)
+{
+    struct rotarr_error err = ROTARR_ERROR_INIT;
+    struct rotarr_stack *stack;
+
+    write_servarr_stack();
+    stack = load_stack(&err);
+    ck_assert_msg(stack != NULL, "%s", err.msg);
+    /* Same length, one byte changed, as an app saving its settings. */
+    write_file("appdata/sonarr/config.xml",
+               "<Config>\n  <ApiKey>11112222333344445555666677778889"
+               "</ApiKey>\n</Config>\n");
+    ck_assert_int_eq(rotarr_stack_check_unchanged(stack, &err), -1);
+    ck_assert_int_eq(err.code, ROTARR_EFILE);
+    ck_assert_str_eq(err.msg, "'appdata/sonarr/config.xml' changed after "
+                              "rotarr read it, perhaps in another rotarr; "
+                              "nothing was written, so run the command "
+                              "again");
+    rotarr_stack_free(stack);
+}
+END_TEST
+
+START_TEST(test_appconfig__removed_env_fails_check)
+{
+    struct rotarr_error err = ROTARR_ERROR_INIT;
+    struct rotarr_stack *stack;
+    char path[512];
+
+    write_servarr_stack();
+    stack = load_stack(&err);
+    ck_assert_msg(stack != NULL, "%s", err.msg);
+    snprintf(path, sizeof(path), "%s/.env", stack_dir);
+    ck_assert_int_eq(unlink(path), 0);
+    ck_assert_int_eq(rotarr_stack_check_unchanged(stack, &err), -1);
+    ck_assert_int_eq(err.code, ROTARR_EFILE);
+    ck_assert_msg(strncmp(err.msg, "cannot read '.env' again before "
+                                   "writing it; nothing was written: ",
+                          strlen("cannot read '.env' again before "
+                                 "writing it; nothing was written: ")) == 0,
+                  "%s", err.msg);
+    rotarr_stack_free(stack);
+}
+END_TEST
+
 START_TEST(test_appconfig__override_variable_wins)
 {
     struct rotarr_error err = ROTARR_ERROR_INIT;
@@ -606,6 +664,9 @@ static Suite *appconfig_suite(void)
     tcase_add_test(stack, test_appconfig__stack_rejects_broken_config);
     tcase_add_test(stack, test_appconfig__edit_escapes_and_keeps_other_bytes);
     tcase_add_test(stack, test_appconfig__write_keeps_mode);
+    tcase_add_test(stack, test_appconfig__unchanged_stack_passes_check);
+    tcase_add_test(stack, test_appconfig__changed_config_fails_check);
+    tcase_add_test(stack, test_appconfig__removed_env_fails_check);
     tcase_add_test(stack, test_appconfig__override_variable_wins);
     tcase_add_test(stack, test_appconfig__config_xml_used_without_variable);
     tcase_add_test(stack, test_appconfig__postgres_roles_by_host);
