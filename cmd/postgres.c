@@ -177,7 +177,15 @@ static int report_adopt(const struct rotarr_pgrot_plan *plan)
         cmd_json_string(stdout, plan->service);
         printf(",\"role\":");
         cmd_json_string(stdout, plan->role);
-        printf(",\"adopted\":true,\"changed\":[],\"restart\":[]}\n");
+        printf(",\"adopted\":%s,\"changed\":[],\"restart\":[]}\n",
+               cmd_globals.dry_run ? "false" : "true");
+        return 0;
+    }
+    if (cmd_globals.dry_run) {
+        printf("plan: give role '%s' of service '%s' at %s:%d the password "
+               "that %s holds; no file would change\n",
+               plan->role, plan->service, plan->host, plan->port,
+               plan->source);
         return 0;
     }
     printf("role '%s' of service '%s' at %s:%d now has the password that "

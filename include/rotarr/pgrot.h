@@ -109,7 +109,7 @@ int rotarr_pgrot_run(const struct rotarr_stack *stack,
  * Sets the live role to the password the files hold, logging in as
  * req->admin_user, and changes no file.  For a server whose password was
  * changed by hand or that kept its first password when the env file was
- * edited later.
+ * edited later.  With req->dry_run, contacts no server and returns 0.
  */
 int rotarr_pgrot_adopt(const struct rotarr_stack *stack,
                        const struct rotarr_pgrot_request *req,

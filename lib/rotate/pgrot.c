@@ -357,6 +357,9 @@ int rotarr_pgrot_adopt(const struct rotarr_stack *stack,
     struct rotarr_pg *pg = NULL;
     int ret = -1;
 
+    if (req->dry_run) {
+        return 0;
+    }
     lock = rotarr_stack_lock_for_write(stack, &plan->notices, err);
     if (lock == NULL) {
         return -1;

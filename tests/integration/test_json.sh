@@ -242,9 +242,14 @@ postgres_adopt_json() {
     # The file gets a password that the server does not have.
     sed -i 's/idw61kWrzzhsf4zMkxmuLIhxralFeeNy/Pw8sLk2QnV5tRz7XcY4mB1dH6fJ9gA3e/g' \
         "$stack/.env"
-    expect_exit 0 "$ROTARR" -C "$stack" --json postgres \
+    expect_exit 0 "$ROTARR" -C "$stack" --json --dry-run postgres \
         --adopt --admin-user "$ROTARR_PGUSER" --admin-password-stdin \
         <"$ROTARR_PGPASSFILE" &&
+        matches_schema postgres "$OUT" &&
+        assert_contains "$OUT" '"adopted":false' &&
+        expect_exit 0 "$ROTARR" -C "$stack" --json postgres \
+            --adopt --admin-user "$ROTARR_PGUSER" --admin-password-stdin \
+            <"$ROTARR_PGPASSFILE" &&
         matches_schema postgres "$OUT" &&
         assert_contains "$OUT" '"adopted":true'
 }

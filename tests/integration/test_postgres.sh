@@ -131,6 +131,21 @@ check_adopt_sets_the_file_password() {
         [ "$before" = "$(cat "$dir/.env")" ]
 }
 
+check_adopt_dry_run_changes_nothing() {
+    # Twin of the check above: with -n, the role keeps its password.
+    local role dir superpw
+
+    role=$(new_role serverPassw0rdLLLLLLLLLLLLLLLLLL) &&
+        dir=$(make_stack "$role" filePassw0rdMMMMMMMMMMMMMMMMMMMMM) &&
+        superpw=$(head -n 1 "$ROTARR_PGPASSFILE") || return 1
+    printf '%s\n' "$superpw" | expect_exit 0 "$ROTARR" -C "$dir" --dry-run \
+        postgres --adopt --admin-user "$ROTARR_PGUSER" \
+        --admin-password-stdin &&
+        assert_contains "$OUT" "plan: give role '$role' of service 'db'" &&
+        can_login "$role" serverPassw0rdLLLLLLLLLLLLLLLLLL &&
+        ! can_login "$role" filePassw0rdMMMMMMMMMMMMMMMMMMMMM
+}
+
 check_adopt_with_wrong_admin_password_fails() {
     local role dir
 
@@ -423,6 +438,7 @@ check "server log holds neither password" check_server_log_has_no_password
 check "server log shows a plaintext password" check_log_catches_a_plaintext_password
 check "wrong current password exits 5, changes nothing" check_wrong_current_password_changes_nothing
 check "adopt sets the file's password" check_adopt_sets_the_file_password
+check "adopt --dry-run changes nothing" check_adopt_dry_run_changes_nothing
 check "adopt with a wrong admin password exits 5" check_adopt_with_wrong_admin_password_fails
 check "md5 role ends with a SCRAM verifier" check_md5_role_gets_scram
 check "URL splice rejects a reserved password" check_url_splice_rejects_reserved_password
