@@ -75,6 +75,10 @@ struct cmd_globals {
     int json;
     int dry_run;
     int verbosity;
+    /* Set by main for a verb that changes things with no plan to show:
+     * the reason that -n gives a usage error, printed after the verb. */
+    const char *verb;
+    const char *no_dry_run;
 };
 
 extern struct cmd_globals cmd_globals;

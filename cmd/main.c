@@ -16,35 +16,46 @@ struct command {
     int (*run)(int argc, char **argv);
     const char *synopsis;
     const char *summary;
+    /* NULL when -n is accepted: the verb prints a plan, or changes
+     * nothing anyway.  Otherwise what to do instead of -n. */
+    const char *no_dry_run;
 };
+
+#define RUN_WITHOUT_N "run it without -n"
 
 static const struct command commands[] = {
     { "arr-key", cmd_arr_key, ARR_KEY_SYNOPSIS,
-      "rotate a Servarr app's API key and every copy of it" },
+      "rotate a Servarr app's API key and every copy of it", NULL },
     { "audit", cmd_audit, AUDIT_SYNOPSIS,
-      "review the stack's secrets, mounts, networks and settings" },
-    { "decrypt", cmd_decrypt, DECRYPT_SYNOPSIS, "decrypt an age file" },
-    { "edit", cmd_edit, EDIT_SYNOPSIS, "edit an age-encrypted file in place" },
+      "review the stack's secrets, mounts, networks and settings", NULL },
+    { "decrypt", cmd_decrypt, DECRYPT_SYNOPSIS, "decrypt an age file",
+      "without -o it writes to standard output only" },
+    { "edit", cmd_edit, EDIT_SYNOPSIS, "edit an age-encrypted file in place",
+      "'rotarr decrypt FILE' shows the file without changing it" },
     { "encrypt", cmd_encrypt, ENCRYPT_SYNOPSIS,
-      "encrypt a file to age recipients or a passphrase" },
+      "encrypt a file to age recipients or a passphrase", RUN_WITHOUT_N },
     { "exec", cmd_exec, EXEC_SYNOPSIS,
-      "run a command with the variables of an encrypted env file" },
-    { "gen", cmd_gen, GEN_SYNOPSIS, "print strong random passwords" },
+      "run a command with the variables of an encrypted env file",
+      RUN_WITHOUT_N },
+    { "gen", cmd_gen, GEN_SYNOPSIS, "print strong random passwords", NULL },
     { "hook", cmd_hook, HOOK_SYNOPSIS,
-      "install a git pre-commit guard that refuses plaintext secrets" },
+      "install a git pre-commit guard that refuses plaintext secrets",
+      "'rotarr hook check' changes nothing" },
     { "inspect", cmd_inspect, INSPECT_SYNOPSIS,
-      "show the services, secrets and occurrences rotarr found" },
-    { "keygen", cmd_keygen, KEYGEN_SYNOPSIS, "generate an age identity" },
+      "show the services, secrets and occurrences rotarr found", NULL },
+    { "keygen", cmd_keygen, KEYGEN_SYNOPSIS, "generate an age identity",
+      RUN_WITHOUT_N },
     { "postgres", cmd_postgres, POSTGRES_SYNOPSIS,
-      "change a live Postgres role's password and every copy of it" },
+      "change a live Postgres role's password and every copy of it", NULL },
     { "redis", cmd_redis, REDIS_SYNOPSIS,
-      "protect an open Redis or rotate its password, with every client" },
+      "protect an open Redis or rotate its password, with every client", NULL },
     { "resume", cmd_resume, RESUME_SYNOPSIS,
-      "finish or roll back a rotation that stopped part-way" },
+      "finish or roll back a rotation that stopped part-way",
+      "'rotarr status' shows a pending journal" },
     { "rotate", cmd_rotate, ROTATE_SYNOPSIS,
-      "rotate every managed secret that is due (for a timer)" },
+      "rotate every managed secret that is due (for a timer)", NULL },
     { "status", cmd_status, STATUS_SYNOPSIS,
-      "list managed secrets, their age and due date" },
+      "list managed secrets, their age and due date", NULL },
 };
 
 #define MAIN_SYNOPSIS "rotarr [<global options>] <verb> [<options>] [<args>]"
@@ -154,6 +165,12 @@ int main(int argc, char **argv)
         cmd_print_usage(stdout, command->synopsis);
         return finish_stdout(0);
     }
+    if (command->no_dry_run != NULL && cmd_globals.dry_run) {
+        return cmd_usage_error(command->synopsis, "'%s' has no dry run; %s",
+                               command->name, command->no_dry_run);
+    }
+    cmd_globals.verb = command->name;
+    cmd_globals.no_dry_run = command->no_dry_run;
     argv += optind;
     argc -= optind;
     optind = 0;

@@ -40,11 +40,6 @@ static int parse_options(int argc, char **argv)
         return cmd_usage_error(RESUME_SYNOPSIS, "unexpected argument '%s'",
                                argv[optind]);
     }
-    if (cmd_globals.dry_run) {
-        return cmd_usage_error(RESUME_SYNOPSIS,
-                               "'resume' has no dry run; 'rotarr status' "
-                               "shows a pending journal");
-    }
     return 0;
 }
 

@@ -106,6 +106,11 @@ int cmd_global_option(int opt, const char *arg, const char *synopsis)
         cmd_globals.json = 1;
         return 1;
     case 'n':
+        if (cmd_globals.no_dry_run != NULL) {
+            cmd_usage_error(synopsis, "'%s' has no dry run; %s",
+                            cmd_globals.verb, cmd_globals.no_dry_run);
+            return -1;
+        }
         cmd_globals.dry_run = 1;
         return 1;
     case 'q':

@@ -86,6 +86,38 @@ gen_to_full_disk_fails() {
         assert_contains "$ERR" "standard output"
 }
 
+dry_run_rejected_without_a_plan() {
+    # Verbs that change things but print no plan reject -n before or
+    # after the verb, and change nothing.
+    local dir=$TEST_TMP/dry
+
+    mkdir -p "$dir" && git init -q "$dir/repo" || return 1
+    expect_exit 2 "$ROTARR" -n keygen -o "$dir/key.txt" &&
+        assert_contains "$ERR" "'keygen' has no dry run; run it without -n" &&
+        [ ! -e "$dir/key.txt" ] &&
+        expect_exit 2 "$ROTARR" keygen --dry-run -o "$dir/key.txt" &&
+        [ ! -e "$dir/key.txt" ] &&
+        expect_exit 2 env -C "$dir/repo" "$ROTARR" hook -n install &&
+        assert_contains "$ERR" "'hook' has no dry run" &&
+        [ ! -e "$dir/repo/.git/hooks/pre-commit" ] &&
+        expect_exit 2 "$ROTARR" -C "$dir" resume -n &&
+        assert_contains "$ERR" "'rotarr status' shows a pending journal"
+}
+
+dry_run_accepted_with_a_plan() {
+    # Twin: the same commands run without -n, and gen takes -n as it
+    # changes nothing anyway.
+    local dir=$TEST_TMP/wet
+
+    mkdir -p "$dir" && git init -q "$dir/repo" || return 1
+    expect_exit 0 "$ROTARR" keygen -o "$dir/key.txt" &&
+        [ -s "$dir/key.txt" ] &&
+        expect_exit 0 env -C "$dir/repo" "$ROTARR" hook install &&
+        [ -e "$dir/repo/.git/hooks/pre-commit" ] &&
+        expect_exit 0 "$ROTARR" -n gen &&
+        assert_lines "$OUT" 1
+}
+
 check "--help prints usage on stdout and exits 0" help_goes_to_stdout
 check "--version prints 'rotarr X.Y.Z'" version_prints_name_and_number
 check "no verb prints usage on stderr and exits 2" no_verb_is_usage_error
@@ -104,3 +136,5 @@ check "gen prints one 32-character alnum password" \
 check "gen 5 prints five different passwords" \
     gen_count_prints_distinct_passwords
 check "gen to a full disk exits 3, not a signal" gen_to_full_disk_fails
+check "-n rejected by verbs without a plan" dry_run_rejected_without_a_plan
+check "twin: those verbs run without -n" dry_run_accepted_with_a_plan
