@@ -56,6 +56,8 @@ enum rotarr_pgrot_time {
 struct rotarr_pgrot_plan {
     char service[ROTARR_NAME_MAX];
     char role[ROTARR_NAME_MAX];
+    /* The role the service's files name: POSTGRES_USER, else postgres. */
+    char file_role[ROTARR_NAME_MAX];
     char var[ROTARR_NAME_MAX];     /* the variable holding the password */
     char source[ROTARR_NAME_MAX];  /* "file:line" of its definition */
     char host[ROTARR_NAME_MAX];
@@ -76,7 +78,7 @@ struct rotarr_pgrot_plan {
 
 #define ROTARR_PGROT_PLAN_INIT                                            \
     {                                                                     \
-        "", "", "", "", "", 0, "", "", NULL, NULL,                        \
+        "", "", "", "", "", "", 0, "", "", NULL, NULL,                    \
             ROTARR_OCCURRENCES_INIT, ROTARR_FILE_EDITS_INIT, NULL, 0, 0,  \
             ROTARR_BUF_INIT, { 0 }, 0                                     \
     }

@@ -246,15 +246,16 @@ int rotarr_pgrot_plan(const struct rotarr_stack *stack,
     if (svc == NULL || copy_name(plan->service, svc->name, err) < 0) {
         return -1;
     }
-    if (req->user != NULL) {
-        snprintf(plan->role, sizeof(plan->role), "%s", req->user);
-    } else if ((found = service_value(stack, svc, "POSTGRES_USER", plan->role,
-                                      sizeof(plan->role), err)) <= 0) {
-        if (found < 0) {
-            return -1;
-        }
-        snprintf(plan->role, sizeof(plan->role), "postgres");
+    found = service_value(stack, svc, "POSTGRES_USER", plan->file_role,
+                          sizeof(plan->file_role), err);
+    if (found < 0) {
+        return -1;
     }
+    if (found == 0) {
+        snprintf(plan->file_role, sizeof(plan->file_role), "postgres");
+    }
+    snprintf(plan->role, sizeof(plan->role), "%s",
+             req->user != NULL ? req->user : plan->file_role);
     if (req->dbname != NULL) {
         snprintf(plan->dbname, sizeof(plan->dbname), "%s", req->dbname);
     } else if ((found = service_value(stack, svc, "POSTGRES_DB", plan->dbname,

@@ -54,7 +54,8 @@ static int explain_refused(const struct rotarr_pgrot_plan *plan,
     return rotarr_error_set(
         err, ROTARR_EAUTH,
         "%s:%d refused the password that '%s' (%s) holds for role '%s': the "
-        "live password differs from the file.  The postgres image applies "
+        "role does not exist, or its live password differs from the file.  "
+        "The postgres image applies "
         "%s only when it creates an empty data directory, so a value edited "
         "after the first start never reached the server (a role restored "
         "with an old md5 hash is refused the same way).  Either set the "
@@ -357,6 +358,19 @@ int rotarr_pgrot_adopt(const struct rotarr_stack *stack,
     struct rotarr_pg *pg = NULL;
     int ret = -1;
 
+    /* POSTGRES_PASSWORD is the password of the role the files name, so
+     * adopting it for another role, such as the admin's own, would give
+     * that role a password no file records for it. */
+    if (req->user != NULL && req->var == NULL &&
+        strcmp(plan->role, plan->file_role) != 0) {
+        return rotarr_error_set(err, ROTARR_EUSAGE,
+                                "'%s' is the password of role '%s', not of "
+                                "'%s'; run '--adopt' without '--user', or "
+                                "name the variable that holds the password "
+                                "of '%s' with '--var'; nothing was changed",
+                                plan->var, plan->file_role, plan->role,
+                                plan->role);
+    }
     if (req->dry_run) {
         return 0;
     }

@@ -490,6 +490,7 @@ rotarr_stack_choose_server(const struct rotarr_stack *stack,
     const struct rotarr_compose_service *only = NULL;
     const struct rotarr_compose_service *svc;
     struct rotarr_buf names = ROTARR_BUF_INIT;
+    enum rotarr_service_kind found;
     size_t count = 0;
     size_t i;
 
@@ -500,6 +501,16 @@ rotarr_stack_choose_server(const struct rotarr_stack *stack,
                              "no service '%s' in the compose project; "
                              "'rotarr inspect' lists the services",
                              name);
+            return NULL;
+        }
+        /* A service whose image rotarr does not know may be either. */
+        found = rotarr_stack_service_kind(stack, svc);
+        if (found != kind && found != ROTARR_SERVICE_OTHER) {
+            rotarr_error_set(err, ROTARR_EUSAGE,
+                             "service '%s' is a %s service, not a %s one; "
+                             "'rotarr inspect' lists the services",
+                             name, kind_label(found), kind_label(kind));
+            return NULL;
         }
         return svc;
     }

@@ -146,6 +146,34 @@ check_adopt_dry_run_changes_nothing() {
         ! can_login "$role" filePassw0rdMMMMMMMMMMMMMMMMMMMMM
 }
 
+check_adopt_for_another_user_is_refused() {
+    # POSTGRES_PASSWORD is the password of the stack's role, so adopting
+    # it for the superuser named with --user would lock the admin out.
+    local role dir superpw
+
+    role=$(new_role serverPassw0rdNNNNNNNNNNNNNNNNNN) &&
+        dir=$(make_stack "$role" filePassw0rdOOOOOOOOOOOOOOOOOOOOO) &&
+        superpw=$(head -n 1 "$ROTARR_PGPASSFILE") || return 1
+    printf '%s\n' "$superpw" | expect_exit 2 "$ROTARR" -C "$dir" postgres \
+        --user "$ROTARR_PGUSER" --adopt --admin-user "$ROTARR_PGUSER" \
+        --admin-password-stdin &&
+        assert_contains "$ERR" "'POSTGRES_PASSWORD' is the password of role '$role', not of '$ROTARR_PGUSER'" &&
+        psql_super -c 'SELECT 1' >/dev/null &&
+        can_login "$role" serverPassw0rdNNNNNNNNNNNNNNNNNN
+}
+
+check_service_of_wrong_kind() {
+    # The example stack's 'redis' is a Redis service; its 'db' (the twin)
+    # is the Postgres one.
+    local dir
+
+    dir=$(copy_example_stack "$TEST_TMP/kinds") || return 1
+    expect_exit 2 "$ROTARR" -C "$dir" -n postgres --service redis &&
+        assert_contains "$ERR" "service 'redis' is a Redis service, not a Postgres one" &&
+        expect_exit 0 "$ROTARR" -C "$dir" -n postgres --service db &&
+        assert_contains "$OUT" "plan:"
+}
+
 check_adopt_with_wrong_admin_password_fails() {
     local role dir
 
@@ -439,6 +467,9 @@ check "server log shows a plaintext password" check_log_catches_a_plaintext_pass
 check "wrong current password exits 5, changes nothing" check_wrong_current_password_changes_nothing
 check "adopt sets the file's password" check_adopt_sets_the_file_password
 check "adopt --dry-run changes nothing" check_adopt_dry_run_changes_nothing
+check "adopt for another --user is refused" \
+    check_adopt_for_another_user_is_refused
+check "--service of the wrong kind exits 2" check_service_of_wrong_kind
 check "adopt with a wrong admin password exits 5" check_adopt_with_wrong_admin_password_fails
 check "md5 role ends with a SCRAM verifier" check_md5_role_gets_scram
 check "URL splice rejects a reserved password" check_url_splice_rejects_reserved_password
