@@ -11,6 +11,7 @@
 #include "rotarr/journal.h"
 #include "rotarr/pg.h"
 #include "rotarr/pgrot.h"
+#include "rotarr/shared.h"
 #include "rotarr/state.h"
 #include "rotarr/sweep.h"
 
@@ -307,7 +308,8 @@ int rotarr_pgrot_run(const struct rotarr_stack *stack,
     struct rotarr_pg *pg = NULL;
     int ret = -1;
 
-    if (choose_next(req, plan, err) < 0 ||
+    if (rotarr_check_unshared(stack, plan->service, plan->current, err) < 0 ||
+        choose_next(req, plan, err) < 0 ||
         rotarr_stack_plan_edits(stack, &plan->occurrences, plan->next,
                                 &plan->edits, err) < 0) {
         goto out;

@@ -9,6 +9,7 @@
 #include "rotarr/failpoint.h"
 #include "rotarr/journal.h"
 #include "rotarr/redis.h"
+#include "rotarr/shared.h"
 #include "rotarr/state.h"
 #include "rotarr/sweep.h"
 
@@ -410,6 +411,11 @@ int rotarr_redisrot_run(const struct rotarr_stack *stack,
     }
     if (rotarr_redisrot_unconfigured(plan) > 0) {
         return refuse_unconfigured(plan, err);
+    }
+    if ((plan->mode == ROTARR_REDIS_OVERLAP ||
+         plan->mode == ROTARR_REDIS_REPLACE) &&
+        rotarr_check_unshared(stack, plan->service, plan->current, err) < 0) {
+        return -1;
     }
     if (req->dry_run) {
         return 0;

@@ -349,6 +349,41 @@ check_unchanged_files_let_rotation_finish() {
         [ "$(env_value "$dir/.env" NEW_DB_PASSWORD)" = "$new_pw" ]
 }
 
+check_shared_password_stops_rotation() {
+    # olddb and newdb have the same password in two variables, so a
+    # rotation of olddb would rewrite NEW_DB_PASSWORD too.
+    local dir=$TEST_TMP/shared pw=sharedPassw0rdAAAAAAAAAAAAAAAAAA sums
+    local old_role new_role
+
+    old_role=$(new_role "$pw") && new_role=$(new_role "$pw") &&
+        make_two_db_stack "$dir" "$old_role" "$pw" "$new_role" "$pw" &&
+        sums=$(sha256sum "$dir/.env") || return 1
+    expect_exit 2 "$ROTARR" -C "$dir" postgres --service olddb &&
+        assert_contains "$ERR" "service 'newdb' has the same password (POSTGRES_PASSWORD from .env:3) as 'olddb'" &&
+        expect_exit 2 "$ROTARR" -C "$dir" -n postgres --service newdb &&
+        assert_contains "$ERR" "service 'olddb' has the same password" &&
+        [ "$sums" = "$(sha256sum "$dir/.env")" ] &&
+        can_login "$old_role" "$pw" && can_login "$new_role" "$pw"
+}
+
+check_shared_with_redis_stops_rotation() {
+    # The same check across kinds: a Redis service started with the
+    # Postgres password.  Twin of both: the stacks above, whose services
+    # have passwords of their own, rotate.
+    local dir=$TEST_TMP/shared-redis pw=sharedRedisPassw0rdAAAAAAAAAAAAA role
+
+    role=$(new_role "$pw") && make_stack "$dir" "$role" "$pw" || return 1
+    cat >>"$dir/compose.yaml" <<'EOF'
+  cache:
+    image: redis:7-alpine
+    command: redis-server --requirepass ${POSTGRES_PASSWORD}
+EOF
+    expect_exit 2 "$ROTARR" -C "$dir" postgres &&
+        assert_contains "$ERR" "service 'cache' has the same password" &&
+        [ "$(env_value "$dir/.env" POSTGRES_PASSWORD)" = "$pw" ] &&
+        can_login "$role" "$pw"
+}
+
 check_unplannable_service_is_reported() {
     local dir=$TEST_TMP/unplannable
 
@@ -438,6 +473,9 @@ check "files changed meanwhile stop rotation" \
     check_files_changed_meanwhile_stop_rotation
 check "unchanged files let rotation finish" \
     check_unchanged_files_let_rotation_finish
+check "shared password stops rotation" check_shared_password_stops_rotation
+check "password shared with Redis stops rotation" \
+    check_shared_with_redis_stops_rotation
 check "unplannable service is reported" check_unplannable_service_is_reported
 check "offline Redis shows its recorded age" \
     check_offline_redis_shows_recorded_age
