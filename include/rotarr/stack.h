@@ -153,7 +153,8 @@ int rotarr_stack_encrypted(const struct rotarr_stack *stack);
 /*
  * Checks, before a rotation changes anything, that the stack's files can
  * be written back without losing track of a password.  The default env
- * file must not have both forms, .env and .env.age.  Encrypted files must
+ * file must not have both forms, .env and .env.age, and no file may have
+ * several hard links.  Encrypted files must
  * not use a passphrase, and DIR/ROTARR_AGE_RECIPIENTS_FILE must list
  * valid recipients, one of them a key that decrypted the files.  Returns
  * 0, or -1 with err set (ROTARR_EFILE) saying what to do.

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -175,6 +176,29 @@ static int check_no_passphrase(const struct rotarr_stack *stack,
     return 0;
 }
 
+/* Fails for a file with more than one name: rotarr_file_replace renames
+ * a new file over one name, and the others would keep the old bytes. */
+static int check_single_links(const struct rotarr_stack *stack,
+                              struct rotarr_error *err)
+{
+    struct stat st;
+    size_t i;
+
+    for (i = 0; i < stack->file_count; i++) {
+        if (stat(stack->files[i].path, &st) == 0 && st.st_nlink > 1) {
+            return rotarr_error_set(err, ROTARR_EFILE,
+                                    "'%s' has %lu hard links, and rotarr "
+                                    "replaces a file under one name only, "
+                                    "so the others would keep the old "
+                                    "secret; make them one file (or "
+                                    "symlinks to it) first",
+                                    stack->files[i].display,
+                                    (unsigned long)st.st_nlink);
+        }
+    }
+    return 0;
+}
+
 int rotarr_stack_check_writable(const struct rotarr_stack *stack,
                                 struct rotarr_error *err)
 {
@@ -190,6 +214,9 @@ int rotarr_stack_check_writable(const struct rotarr_stack *stack,
                                 "delete the one that is out of date or name "
                                 "one with '--env-file'",
                                 stack->dir);
+    }
+    if (check_single_links(stack, err) < 0) {
+        return -1;
     }
     if (!rotarr_stack_encrypted(stack)) {
         return 0;

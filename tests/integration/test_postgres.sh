@@ -174,6 +174,20 @@ check_service_of_wrong_kind() {
         assert_contains "$OUT" "plan:"
 }
 
+check_hard_linked_env_is_refused() {
+    # A second name for .env would keep the old password after the
+    # rename.  The other rotations of this test are the twin.
+    local role dir
+
+    role=$(new_role linkPassw0rdPPPPPPPPPPPPPPPPPPPPP) &&
+        dir=$(make_stack "$role" linkPassw0rdPPPPPPPPPPPPPPPPPPPPP) &&
+        ln "$dir/.env" "$dir/.env.link" || return 1
+    expect_exit 3 "$ROTARR" -C "$dir" postgres &&
+        assert_contains "$ERR" "'.env' has 2 hard links" &&
+        [ "$(env_value "$dir/.env" POSTGRES_PASSWORD)" = linkPassw0rdPPPPPPPPPPPPPPPPPPPPP ] &&
+        can_login "$role" linkPassw0rdPPPPPPPPPPPPPPPPPPPPP
+}
+
 check_adopt_with_wrong_admin_password_fails() {
     local role dir
 
@@ -470,6 +484,7 @@ check "adopt --dry-run changes nothing" check_adopt_dry_run_changes_nothing
 check "adopt for another --user is refused" \
     check_adopt_for_another_user_is_refused
 check "--service of the wrong kind exits 2" check_service_of_wrong_kind
+check "hard-linked .env is refused" check_hard_linked_env_is_refused
 check "adopt with a wrong admin password exits 5" check_adopt_with_wrong_admin_password_fails
 check "md5 role ends with a SCRAM verifier" check_md5_role_gets_scram
 check "URL splice rejects a reserved password" check_url_splice_rejects_reserved_password
