@@ -57,8 +57,8 @@
     "global options (before or after the verb):\n" \
     "  -C <dir>             stack directory (default: .)\n" \
     "  -f, --file <file>    compose file, repeatable (default: $COMPOSE_FILE,\n" \
-    "                       then compose.yaml, compose.yml, docker-compose.yaml,\n" \
-    "                       docker-compose.yml)\n" \
+    "                       then compose.yaml, compose.yml, docker-compose.yml,\n" \
+    "                       docker-compose.yaml)\n" \
     "      --env-file <file>  env file (default: <dir>/.env)\n" \
     "      --json           one JSON document on stdout\n" \
     "  -n, --dry-run        print the plan and the changes, change nothing\n" \
