@@ -284,6 +284,22 @@ static void print_install(const struct rotarr_hook_status *st)
                ROTARR_HOOK_NAME);
 }
 
+/* Warns when the hook will find no stack to learn secret values from,
+ * such as a repository whose stacks are in subfolders. */
+static void warn_no_stack(void)
+{
+    struct rotarr_stack_options opts;
+
+    cmd_stack_options(&opts);
+    if (!rotarr_guard_stack_present(&opts)) {
+        cmd_error("warning: '%s' has no compose file and no .env, so the "
+                  "guard knows no secret values and checks only file names "
+                  "and private keys; for a stack in a subfolder, install "
+                  "with 'rotarr -C DIR hook install'",
+                  cmd_globals.dir);
+    }
+}
+
 static int install(const struct hook_options *o)
 {
     struct rotarr_error err = ROTARR_ERROR_INIT;
@@ -302,6 +318,7 @@ static int install(const struct hook_options *o)
         status = ROTARR_NO;
     } else {
         print_install(&st);
+        warn_no_stack();
     }
     rotarr_hook_status_release(&st);
     return status;

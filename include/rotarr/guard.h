@@ -177,6 +177,14 @@ int rotarr_guard_learn_env(struct rotarr_guard *guard,
     ROTARR_MUST_CHECK ROTARR_NONNULL(1, 2, 3);
 
 /*
+ * Returns 1 when the directory of opts has a compose file (or -f or
+ * COMPOSE_FILE names one) or an env file, so that the guard can learn
+ * secret values from it, and 0 otherwise.
+ */
+int rotarr_guard_stack_present(const struct rotarr_stack_options *opts)
+    ROTARR_NONNULL(1);
+
+/*
  * Learns the stack that opts describes: the secrets of its env files and
  * secret files, and the env_file: paths of its compose files, made
  * relative to the top of the git working tree.  A directory without a

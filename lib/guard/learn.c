@@ -232,6 +232,22 @@ static int has_compose_file(const struct rotarr_stack_options *opts)
     return found;
 }
 
+int rotarr_guard_stack_present(const struct rotarr_stack_options *opts)
+{
+    struct stat st;
+    char *path;
+    int found;
+
+    if (has_compose_file(opts)) {
+        return 1;
+    }
+    path = guard_path_join(opts->dir,
+                           opts->env_file != NULL ? opts->env_file : ".env");
+    found = path == NULL || stat(path, &st) == 0;
+    free(path);
+    return found;
+}
+
 /* Reads the env file of a directory without a compose file.  Sets
  * *compose when the file names compose files with COMPOSE_FILE. */
 static int learn_env_only(struct rotarr_guard *guard,

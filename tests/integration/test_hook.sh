@@ -372,6 +372,20 @@ global_hooks_path_warns() {
         [ -x "$TEST_TMP/global-hooks/pre-commit" ]
 }
 
+install_without_stack_warns() {
+    # The stack lives in a subfolder, so the top has nothing to learn.
+    # Installing for the subfolder is the twin: no warning.
+    local repo=$TEST_TMP/mono
+
+    mkdir -p "$repo" && git -C "$repo" init -q &&
+        cp -R "$(new_repo)" "$repo/stack" && rm -rf "$repo/stack/.git" &&
+        expect_exit 0 "$ROTARR" -C "$repo" hook install &&
+        assert_contains "$ERR" "has no compose file and no .env" &&
+        assert_contains "$ERR" "rotarr -C DIR hook install" &&
+        expect_exit 0 env -C "$repo" "$ROTARR" -C stack hook install --force &&
+        assert_not_contains "$ERR" "has no compose file"
+}
+
 worktree_install() {
     local repo tree
 
@@ -669,6 +683,7 @@ check "rename to an env file name is rejected" rename_to_env_name_rejected
 check "git commit -a is scanned" commit_all_is_scanned
 check "install follows core.hooksPath" hooks_path_install
 check "install warns about a global core.hooksPath" global_hooks_path_warns
+check "install without a stack warns" install_without_stack_warns
 check "install works in a linked worktree" worktree_install
 check "install works in a submodule" submodule_install
 check "stack in a subdirectory of the repository" stack_in_subdirectory
