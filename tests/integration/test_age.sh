@@ -421,21 +421,25 @@ exec_fails_without_identity() {
 }
 
 edit_changes_value_and_reencrypts() {
-    local stack=$WORK/stack-edit shm_before
+    # The plaintext goes to a private folder in XDG_RUNTIME_DIR, here one
+    # of the test's own, so that other processes' files in /dev/shm do
+    # not matter; the editor notes the path it was given.
+    local stack=$WORK/stack-edit runtime=$WORK/runtime
 
-    make_stack "$stack" || return 1
+    make_stack "$stack" && mkdir -m 700 "$runtime" || return 1
     cat >"$WORK/editor.sh" <<'EOF'
 #!/bin/sh
+printf '%s\n' "$1" >"$(dirname "$0")/editor-path"
 sed -i 's/hunter2/swordfish/' "$1"
 EOF
     chmod +x "$WORK/editor.sh"
-    shm_before=$(ls -A /dev/shm)
     (cd "$stack" && SOPS_AGE_KEY_FILE=$WORK/key1 EDITOR=$WORK/editor.sh \
-        "$ROTARR" edit .env.age) &&
+        XDG_RUNTIME_DIR=$runtime "$ROTARR" edit .env.age) &&
         age -d -i "$WORK/key2" "$stack/.env.age" >"$WORK/edited" &&
         grep -qx 'DB_PASSWORD=swordfish' "$WORK/edited" &&
         age -d -i "$WORK/key1" "$stack/.env.age" | cmp -s - "$WORK/edited" &&
-        [ "$(ls -A /dev/shm)" = "$shm_before" ]
+        assert_match "$WORK/editor-path" "^$runtime/" &&
+        [ -z "$(ls -A "$runtime")" ]
 }
 
 # Ctrl-C must reach the editor: it starts with SIGINT and SIGQUIT at
@@ -600,18 +604,20 @@ edit_saves_in_writable_dir() {
 }
 
 # start_on_fifo DIR VERB: starts 'rotarr VERB -o DIR/out DIR/in' in the
-# background with SIGINT at its default action (a background job of a
-# shell without job control ignores it), with DIR/in a FIFO opened on
-# descriptor 3.  Its pid goes to $PID.
+# background with SIGHUP, SIGINT and SIGTERM at their default action (a
+# background job of a shell without job control ignores SIGINT, and a run
+# under nohup SIGHUP), with DIR/in a FIFO opened on descriptor 3.  Its pid
+# goes to $PID.
 start_on_fifo() {
     local dir=$1 verb=$2
 
     rm -rf "$dir" && mkdir "$dir" && mkfifo "$dir/in" || return 1
     if [ "$verb" = decrypt ]; then
-        env --default-signal=INT "$ROTARR_BINARY" decrypt -i "$WORK/key1" \
+        env --default-signal=HUP,INT,TERM "$ROTARR_BINARY" decrypt \
+            -i "$WORK/key1" \
             -o "$dir/out" "$dir/in" 2>"$ERR" &
     else
-        env --default-signal=INT "$ROTARR_BINARY" encrypt -r "$R1" \
+        env --default-signal=HUP,INT,TERM "$ROTARR_BINARY" encrypt -r "$R1" \
             -o "$dir/out" "$dir/in" 2>"$ERR" &
     fi
     PID=$!

@@ -67,7 +67,7 @@ compose_files() {
         project=${project%/}
         find "$project" -name '*compose*.y*ml' -not -path '*/tests/*' \
             -printf "$(basename "$project") %P\n"
-    done | sort
+    done | LC_ALL=C sort
 }
 
 # Runs inspect on one compose file.  What the install guides have the

@@ -295,7 +295,9 @@ check_held_lock_stops_rotate() {
 
     role=$(new_role "$pw") && make_stack "$dir" "$role" "$pw" &&
         mkdir -m 700 "$dir/.rotarr" || return 1
-    flock "$dir/.rotarr/rotate.lock" sleep 5 &
+    # The sleep outlives a killed flock, so its output must not keep the
+    # test's pipe open.
+    flock "$dir/.rotarr/rotate.lock" sleep 30 </dev/null >/dev/null 2>&1 &
     at_exit "kill $! 2>/dev/null"
     wait_until_locked "$dir/.rotarr/rotate.lock" || return 1
     expect_exit 3 "$ROTARR" -C "$dir" rotate &&

@@ -317,7 +317,7 @@ check_arr_key_stops_on_held_lock() {
 
     dir=$(copy_servarr_example) && mkdir -m 700 "$dir/.rotarr" &&
         sums=$(tree_sums "$dir") || return 1
-    flock "$dir/.rotarr/lock" sleep 5 &
+    flock "$dir/.rotarr/lock" sleep 30 </dev/null >/dev/null 2>&1 &
     at_exit "kill $! 2>/dev/null"
     wait_until_locked "$dir/.rotarr/lock" || return 1
     expect_exit 3 "$ROTARR" -C "$dir" arr-key --service radarr &&
