@@ -421,9 +421,9 @@ exec_fails_without_identity() {
 }
 
 edit_changes_value_and_reencrypts() {
-    # The plaintext goes to a private folder in XDG_RUNTIME_DIR, here one
-    # of the test's own, so that other processes' files in /dev/shm do
-    # not matter; the editor notes the path it was given.
+    # The plaintext goes to a private folder in XDG_RUNTIME_DIR, here the
+    # test's own, because other processes add and remove files in
+    # /dev/shm.  The editor notes the path it was given.
     local stack=$WORK/stack-edit runtime=$WORK/runtime
 
     make_stack "$stack" && mkdir -m 700 "$runtime" || return 1

@@ -146,7 +146,7 @@ check_adopt_dry_run_changes_nothing() {
         ! can_login "$role" filePassw0rdMMMMMMMMMMMMMMMMMMMMM
 }
 
-check_adopt_for_another_user_is_refused() {
+check_adopt_for_another_user_rejected() {
     # POSTGRES_PASSWORD is the password of the stack's role, so adopting
     # it for the superuser named with --user would lock the admin out.
     local role dir superpw
@@ -174,7 +174,7 @@ check_service_of_wrong_kind() {
         assert_contains "$OUT" "plan:"
 }
 
-check_hard_linked_env_is_refused() {
+check_hard_linked_env_rejected() {
     # A second name for .env would keep the old password after the
     # rename.  The other rotations of this test are the twin.
     local role dir
@@ -484,10 +484,10 @@ check "server log shows a plaintext password" check_log_catches_a_plaintext_pass
 check "wrong current password exits 5, changes nothing" check_wrong_current_password_changes_nothing
 check "adopt sets the file's password" check_adopt_sets_the_file_password
 check "adopt --dry-run changes nothing" check_adopt_dry_run_changes_nothing
-check "adopt for another --user is refused" \
-    check_adopt_for_another_user_is_refused
+check "adopt for another --user is rejected" \
+    check_adopt_for_another_user_rejected
 check "--service of the wrong kind exits 2" check_service_of_wrong_kind
-check "hard-linked .env is refused" check_hard_linked_env_is_refused
+check "hard-linked .env is rejected" check_hard_linked_env_rejected
 check "adopt with a wrong admin password exits 5" check_adopt_with_wrong_admin_password_fails
 check "md5 role ends with a SCRAM verifier" check_md5_role_gets_scram
 check "URL splice rejects a reserved password" check_url_splice_rejects_reserved_password
