@@ -48,6 +48,63 @@ int compose_expand(const struct rotarr_ynode *node,
     return 0;
 }
 
+/*
+ * Cleans path in place by its text alone, as Compose does (Go's
+ * filepath.Clean): no empty or "." parts, and each ".." removes the part
+ * before it.  So "link/../app.env" is "app.env" even when link is a
+ * symlink to a folder elsewhere, whose parent the kernel would take.
+ */
+static void clean_path(char *path)
+{
+    int rooted = path[0] == '/';
+    char *start = path + rooted; /* where the parts begin */
+    char *out = start;
+    const char *in = path;
+    const char *part;
+    size_t removable = 0; /* parts written, other than leading ".." */
+    size_t len;
+
+    while (*in != '\0') {
+        part = in;
+        len = strcspn(in, "/");
+        in += len;
+        if (*in == '/') {
+            in++;
+        }
+        if (len == 0 || (len == 1 && part[0] == '.')) {
+            continue;
+        }
+        if (len == 2 && part[0] == '.' && part[1] == '.') {
+            if (removable > 0) {
+                while (out > start && out[-1] != '/') {
+                    out--;
+                }
+                if (out > start) {
+                    out--;
+                }
+                removable--;
+            } else if (!rooted) {
+                if (out > start) {
+                    *out++ = '/';
+                }
+                *out++ = '.';
+                *out++ = '.';
+            }
+            continue;
+        }
+        if (out > start) {
+            *out++ = '/';
+        }
+        memmove(out, part, len);
+        out += len;
+        removable++;
+    }
+    if (out == start && !rooted) {
+        *out++ = '.';
+    }
+    *out = '\0';
+}
+
 char *compose_path_join(const char *dir, const char *rel)
 {
     size_t dir_len = strlen(dir);
@@ -55,16 +112,17 @@ char *compose_path_join(const char *dir, const char *rel)
     char *path;
 
     if (rel[0] == '/' || dir_len == 0 || strcmp(dir, ".") == 0) {
-        return strdup(rel);
+        path = strdup(rel);
+    } else {
+        path = malloc(dir_len + 1 + rel_len + 1);
+        if (path != NULL) {
+            memcpy(path, dir, dir_len);
+            path[dir_len] = '/';
+            memcpy(path + dir_len + 1, rel, rel_len + 1);
+        }
     }
-    if (dir[dir_len - 1] == '/') {
-        dir_len--;
-    }
-    path = malloc(dir_len + 1 + rel_len + 1);
     if (path != NULL) {
-        memcpy(path, dir, dir_len);
-        path[dir_len] = '/';
-        memcpy(path + dir_len + 1, rel, rel_len + 1);
+        clean_path(path);
     }
     return path;
 }

@@ -188,6 +188,25 @@ check_hard_linked_env_rejected() {
         can_login "$role" linkPassw0rdPPPPPPPPPPPPPPPPPPPPP
 }
 
+check_dotdot_after_symlink_is_textual() {
+    # Compose cleans 'link/../app.env' as text to app.env, even though
+    # link is a symlink into conf/deep, whose parent holds another
+    # app.env.  rotarr must rewrite the file Compose reads.  The other
+    # rotations, with plain paths, are the twin.
+    local role dir pw=dotdotPassw0rdQQQQQQQQQQQQQQQQQQQ new
+
+    role=$(new_role "$pw") && dir=$(make_stack "$role" "$pw") &&
+        mkdir -p "$dir/conf/deep" && ln -s conf/deep "$dir/link" &&
+        cp "$dir/app.env" "$dir/conf/app.env" &&
+        sed -i 's|env_file: app.env|env_file: link/../app.env|' \
+            "$dir/compose.yaml" || return 1
+    expect_exit 0 "$ROTARR" -C "$dir" postgres || return 1
+    new=$(env_value "$dir/.env" POSTGRES_PASSWORD)
+    assert_contains "$dir/app.env" "$new" &&
+        assert_contains "$dir/conf/app.env" "$pw" &&
+        can_login "$role" "$new"
+}
+
 check_adopt_with_wrong_admin_password_fails() {
     local role dir
 
@@ -488,6 +507,8 @@ check "adopt for another --user is rejected" \
     check_adopt_for_another_user_rejected
 check "--service of the wrong kind exits 2" check_service_of_wrong_kind
 check "hard-linked .env is rejected" check_hard_linked_env_rejected
+check "'..' after a symlink is cleaned as text" \
+    check_dotdot_after_symlink_is_textual
 check "adopt with a wrong admin password exits 5" check_adopt_with_wrong_admin_password_fails
 check "md5 role ends with a SCRAM verifier" check_md5_role_gets_scram
 check "URL splice rejects a reserved password" check_url_splice_rejects_reserved_password

@@ -624,7 +624,7 @@ START_TEST(test_compose__secret_sources)
     struct rotarr_compose *c = load(data("secrets"), NULL, 0);
 
     ck_assert(ends_with(rotarr_compose_secret_file(c, "db_password"),
-                        "secrets/./secrets/db_password.txt"));
+                        "compose/secrets/secrets/db_password.txt"));
     ck_assert_ptr_null(rotarr_compose_secret_environment(c, "db_password"));
     ck_assert_str_eq(rotarr_compose_secret_environment(c, "api_key"),
                      "API_KEY");
