@@ -49,10 +49,10 @@ int compose_expand(const struct rotarr_ynode *node,
 }
 
 /*
- * Cleans path in place by its text alone, as Compose does (Go's
- * filepath.Clean): no empty or "." parts, and each ".." removes the part
- * before it.  So "link/../app.env" is "app.env" even when link is a
- * symlink to a folder elsewhere, whose parent the kernel would take.
+ * Cleans path in place by its text alone, as Go's filepath.Clean does: no
+ * empty or "." parts, and each ".." removes the part before it.  So
+ * "link/../app.env" is "app.env" even when link is a symlink to a folder
+ * elsewhere, whose parent the kernel would take.
  */
 static void clean_path(char *path)
 {
@@ -111,7 +111,12 @@ char *compose_path_join(const char *dir, const char *rel)
     size_t rel_len = strlen(rel);
     char *path;
 
-    if (rel[0] == '/' || dir_len == 0 || strcmp(dir, ".") == 0) {
+    /* Compose opens an absolute path as written and joins a relative
+     * one to the project folder with filepath.Join, which cleans it. */
+    if (rel[0] == '/') {
+        return strdup(rel);
+    }
+    if (dir_len == 0 || strcmp(dir, ".") == 0) {
         path = strdup(rel);
     } else {
         path = malloc(dir_len + 1 + rel_len + 1);
