@@ -470,9 +470,11 @@ int rotarr_age_identities_add_default(struct rotarr_age_identities *ids,
     }
     if (stat(path.data, &st) != 0 && errno == ENOENT) {
         rotarr_error_set(err, ROTARR_EFILE, "no identity file at '%s'; "
-                         "give one with '-i', set SOPS_AGE_KEY_FILE, or "
-                         "create one with 'rotarr keygen -o %s'", path.data,
-                         path.data);
+                         "set SOPS_AGE_KEY_FILE to the key file that "
+                         "opens the file ('decrypt' and 'edit' also take "
+                         "'-i'), or, to encrypt new files, create a key "
+                         "with 'rotarr keygen -o %s'",
+                         path.data, path.data);
         ret = 1;
         goto out;
     }

@@ -181,10 +181,19 @@ static int find_password(const struct rotarr_stack *stack,
         ret = password_from_file(stack, value.data, plan, err);
         goto out;
     }
-    rotarr_error_set(err, ROTARR_EUSAGE,
-                     "service '%s' has no value for '%s'; name the variable "
-                     "that holds the password with '--var'",
-                     plan->service, var);
+    if (rotarr_stack_env_file(stack) == NULL) {
+        /* A copy made with a shell glob leaves out .env, a dotfile. */
+        rotarr_error_set(err, ROTARR_EUSAGE,
+                         "service '%s' has no value for '%s', and there is "
+                         "no env file: '%s/.env' does not exist; copy it "
+                         "too, or name one with '--env-file'",
+                         plan->service, var, rotarr_stack_dir(stack));
+    } else {
+        rotarr_error_set(err, ROTARR_EUSAGE,
+                         "service '%s' has no value for '%s'; name the "
+                         "variable that holds the password with '--var'",
+                         plan->service, var);
+    }
 
 out:
     if (value.data != NULL) {

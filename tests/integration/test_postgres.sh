@@ -207,6 +207,18 @@ check_dotdot_after_symlink_is_textual() {
         can_login "$role" "$new"
 }
 
+check_missing_env_file_is_named() {
+    # The example stack copied without its dotfiles, as 'cp stack/* new'
+    # does.  The twin keeps .env and plans the rotation.
+    local dir
+
+    dir=$(copy_example_stack "$TEST_TMP/nodot") || return 1
+    expect_exit 0 "$ROTARR" -C "$dir" -n postgres &&
+        rm "$dir/.env" &&
+        expect_exit 2 "$ROTARR" -C "$dir" -n postgres &&
+        assert_contains "$ERR" "no env file: '$dir/.env' does not exist"
+}
+
 check_adopt_with_wrong_admin_password_fails() {
     local role dir
 
@@ -507,6 +519,7 @@ check "adopt for another --user is rejected" \
     check_adopt_for_another_user_rejected
 check "--service of the wrong kind exits 2" check_service_of_wrong_kind
 check "hard-linked .env is rejected" check_hard_linked_env_rejected
+check "a missing .env is named" check_missing_env_file_is_named
 check "'..' after a symlink is cleaned as text" \
     check_dotdot_after_symlink_is_textual
 check "adopt with a wrong admin password exits 5" check_adopt_with_wrong_admin_password_fails
