@@ -368,45 +368,62 @@ psql_super() {
         -p "$ROTARR_PGPORT" -U "$ROTARR_PGUSER" -d postgres "$@"
 }
 
-# wait_until_locked FILE: waits up to 10 seconds until another process,
-# such as a 'flock FILE sleep 5 &', has a lock on FILE.  Returns 1 if not.
-wait_until_locked() {
-    local tries=0 status
+# poll_until WHAT COMMAND...: runs COMMAND every 50 ms until it succeeds,
+# for up to 10 seconds.  COMMAND exits with 2 when waiting is pointless.
+# Returns 1 after printing that WHAT timed out, or when COMMAND exits 2.
+poll_until() {
+    local what=$1 tries=0 status
 
+    shift
     while [ "$tries" -lt 200 ]; do
         status=0
-        flock -n -E 75 "$1" true || status=$?
-        if [ "$status" -eq 75 ]; then
-            return 0
-        fi
-        sleep 0.05
-        tries=$((tries + 1))
-    done
-    printf '  timed out after 10 s waiting for a lock on %s\n' "$1" >&2
-    return 1
-}
-
-# wait_until_stopped PID: waits up to 10 seconds until process PID is
-# stopped, as a rotarr run with ROTARR_FAILPOINT=stop-NAME stops itself.
-# Returns 1 if it exits or does not stop by then.
-wait_until_stopped() {
-    local tries=0 state
-
-    while [ "$tries" -lt 200 ]; do
-        state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' \
-            "/proc/$1/status" 2>/dev/null) || true
-        case $state in
-        T) return 0 ;;
-        '' | Z | X)
-            printf '  process %s exited instead of stopping\n' "$1" >&2
-            return 1
-            ;;
+        "$@" || status=$?
+        case $status in
+        0) return 0 ;;
+        2) return 1 ;;
         esac
         sleep 0.05
         tries=$((tries + 1))
     done
-    printf '  timed out after 10 s waiting for process %s to stop\n' "$1" >&2
+    printf '  timed out after 10 s waiting for %s\n' "$what" >&2
     return 1
+}
+
+# lock_taken FILE: succeeds when another process has a lock on FILE.
+lock_taken() {
+    local status=0
+
+    flock -n -E 75 "$1" true || status=$?
+    [ "$status" -eq 75 ]
+}
+
+# process_stopped PID: succeeds when process PID is stopped, and exits
+# with 2 when it is gone.
+process_stopped() {
+    local state
+
+    state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' \
+        "/proc/$1/status" 2>/dev/null) || true
+    case $state in
+    T) return 0 ;;
+    '' | Z | X)
+        printf '  process %s exited instead of stopping\n' "$1" >&2
+        return 2
+        ;;
+    esac
+    return 1
+}
+
+# wait_until_locked FILE: waits up to 10 seconds until another process,
+# such as a background 'flock FILE sleep 30', has a lock on FILE.
+wait_until_locked() {
+    poll_until "a lock on $1" lock_taken "$1"
+}
+
+# wait_until_stopped PID: waits up to 10 seconds until process PID is
+# stopped, as a rotarr run with ROTARR_FAILPOINT=stop-NAME stops itself.
+wait_until_stopped() {
+    poll_until "process $1 to stop" process_stopped "$1"
 }
 
 # rotarr_while_stopped COMMAND... -- ARG...: runs 'rotarr ARG...' with
@@ -441,6 +458,16 @@ rotarr_while_stopped() {
     STOPPED_STATUS=0
     wait "$pid" || STOPPED_STATUS=$?
     return "$ok"
+}
+
+# stopped_status_is N: succeeds when the rotarr of rotarr_while_stopped
+# exited with N, and otherwise prints its status and output.
+stopped_status_is() {
+    if [ "$STOPPED_STATUS" -ne "$1" ]; then
+        printf '  exit status %s, expected %s\n' "$STOPPED_STATUS" "$1" >&2
+        show_output
+        return 1
+    fi
 }
 
 # copy_example_stack [DEST]: copies examples/stack to DEST (default

@@ -146,9 +146,7 @@ check_resealed_env_age_stops_rotation() {
     role=$(new_role "$old") && dir=$(pg_stack "$role" "$old") &&
         rotarr_while_stopped reseal "$dir" -- -C "$dir" postgres ||
         return 1
-    [ "$STOPPED_STATUS" -eq 3 ] || {
-        echo "  exit status $STOPPED_STATUS, expected 3" >&2; show_output
-        return 1; }
+    stopped_status_is 3 || return 1
     assert_contains "$ERR" "'.env.age' changed after rotarr read it" &&
         [ "$(plain_value "$dir" POSTGRES_PASSWORD)" = "$old" ] &&
         can_login "$role" "$old"

@@ -190,7 +190,7 @@ check_hard_linked_env_rejected() {
 
 check_dotdot_after_symlink_is_textual() {
     # Compose cleans 'link/../app.env' as text to app.env, even though
-    # link is a symlink into conf/deep, whose parent holds another
+    # link is a symlink into conf/deep, whose parent contains another
     # app.env.  rotarr must rewrite the file Compose reads.  The other
     # rotations, with plain paths, are the twin.
     local role dir pw=dotdotPassw0rdQQQQQQQQQQQQQQQQQQQ new

@@ -320,9 +320,7 @@ check_files_changed_meanwhile_stop_rotation() {
     rotarr_while_stopped "$ROTARR" -C "$dir" postgres --service newdb -- \
         -C "$dir" postgres --service olddb || return 1
     newdb_now=$(env_value "$dir/.env" NEW_DB_PASSWORD)
-    [ "$STOPPED_STATUS" -eq 3 ] || {
-        echo "  exit status $STOPPED_STATUS, expected 3" >&2; show_output
-        return 1; }
+    stopped_status_is 3 || return 1
     assert_contains "$ERR" "'.env' changed after rotarr read it" &&
         [ "$newdb_now" != "$new_pw" ] &&
         can_login "$new_role" "$newdb_now" &&
@@ -344,9 +342,7 @@ check_unchanged_files_let_rotation_finish() {
     rotarr_while_stopped true -- -C "$dir" postgres --service olddb ||
         return 1
     olddb_now=$(env_value "$dir/.env" OLD_DB_PASSWORD)
-    [ "$STOPPED_STATUS" -eq 0 ] || {
-        echo "  exit status $STOPPED_STATUS, expected 0" >&2; show_output
-        return 1; }
+    stopped_status_is 0 || return 1
     [ "$olddb_now" != "$old_pw" ] && can_login "$old_role" "$olddb_now" &&
         [ "$(env_value "$dir/.env" NEW_DB_PASSWORD)" = "$new_pw" ]
 }

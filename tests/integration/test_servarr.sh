@@ -352,9 +352,7 @@ check_arr_key_keeps_edit_made_meanwhile() {
         rotarr_while_stopped \
             sh -c 'printf "# added meanwhile\n" >>"$1"' sh "$dir/.env" -- \
             -C "$dir" arr-key --service radarr || return 1
-    [ "$STOPPED_STATUS" -eq 3 ] || {
-        echo "  exit status $STOPPED_STATUS, expected 3" >&2; show_output
-        return 1; }
+    stopped_status_is 3 || return 1
     assert_contains "$ERR" "'.env' changed after rotarr read it" &&
         assert_contains "$dir/.env" "# added meanwhile" &&
         [ "$(env_value "$dir/.env" RADARR_API_KEY)" = "$old" ] &&
@@ -369,9 +367,7 @@ check_arr_key_resumed_unchanged_finishes() {
     dir=$(copy_servarr_example) &&
         rotarr_while_stopped true -- -C "$dir" arr-key --service radarr ||
         return 1
-    [ "$STOPPED_STATUS" -eq 0 ] || {
-        echo "  exit status $STOPPED_STATUS, expected 0" >&2; show_output
-        return 1; }
+    stopped_status_is 0 || return 1
     new=$(env_value "$dir/.env" RADARR_API_KEY)
     [ "$new" != "$old" ] &&
         [ "$(xml_value "$dir/appdata/radarr/config.xml" ApiKey)" = "$new" ]
